@@ -1,0 +1,40 @@
+# pkghunt: `make demo` and `make test` set up everything missing, then run.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup demo test typecheck lint unit e2e bench dataset clean
+
+help:
+	@echo "make demo   - set up (apt, npm, sandbox) and analyse the embedded demo index"
+	@echo "make test   - set up and run typecheck, lint and the whole test suite"
+	@echo "make bench  - set up and run the benchmarks (results: docs/BENCHMARKS.md)"
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+typecheck:
+	npx tsc -p tsconfig.json --noEmit
+
+lint:
+	npx biome check .
+
+unit:
+	@bash scripts/run-tests.sh unit
+
+e2e:
+	@bash scripts/run-tests.sh e2e
+
+test: setup typecheck lint
+	@bash scripts/run-tests.sh all
+
+bench: setup
+	@bash scripts/bench.sh
+
+dataset: setup
+	@bash scripts/dataset.sh
+
+clean:
+	rm -rf .cache out

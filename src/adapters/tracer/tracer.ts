@@ -1,0 +1,22 @@
+/**
+ * A tracer watches every process of one sandboxed phase and leaves a trace file that the core
+ * parser turns into events. strace is the first implementation; an eBPF tracer can follow behind
+ * the same interface.
+ */
+export interface Tracer {
+  /** Short name recorded in the behaviour record (`sandbox.tracer`). */
+  readonly name: string;
+  /**
+   * Returns the argv that runs `command` under the tracer, writing the trace to `traceFile`.
+   * The tracer itself runs outside the sandbox (it wraps the sandbox launcher).
+   */
+  wrap(command: readonly string[], options: { traceFile: string }): string[];
+}
+
+/** The null tracer: runs the command as it is (benchmarks compare against it). */
+export const noTracer: Tracer = {
+  name: 'none',
+  wrap(command) {
+    return [...command];
+  },
+};

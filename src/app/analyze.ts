@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Config, PROJECT_ROOT } from '../config.ts';
+import { findCanaryHits } from '../core/canary/find-canary-hits.ts';
+import { makeCanaries } from '../core/canary/make-canaries.ts';
+import { PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { parsePackageSpec } from '../core/pypi/package-spec.ts';
+import {
+  BehaviourRecord,
+  type IndexRequest,
+  type Limits,
+  type Phase,
+  type PhaseName,
+  SCHEMA_VERSION,
+} from '../core/record/schema.ts';
+import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
+import { assemblePhase } from './assemble-phase.ts';
+import { inspectArchive } from '../adapters/archive/inspect-archive.ts';
+import { type CaptureEvent, createNetworkSandbox, type NetworkSandbox } from '../adapters/netns/network-sandbox.ts';
+import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
+import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
+import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
+import { createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
+import { createStraceTracer } from '../adapters/tracer/strace.ts';
+import { noTracer, type Tracer } from '../adapters/tracer/tracer.ts';
+import { type Reporter, silentReporter } from '../reporter/reporter.ts';
+
+export const TOOL_VERSION = '0.1.0';
+
+export interface AnalyzeOptions {
+  config: Config;
+  indexUrl?: string;
+  phases?: PhaseName[];
+  /** Per-phase timeout in seconds; overrides config.limits.timeout_s. */
+  timeoutS?: number;
+  limits?: Partial<Limits>;
+  keepTraceDir?: string;
+  tracer?: 'strace' | 'none';
+  reporter?: Reporter;
+}
+
+interface ResolvedTarget {
+  name: string;
+  version: string | null;
+  source: 'index' | 'local';
+  /** What pip installs inside the sandbox. */
+  pipTarget: string;
+  localPath: string | null;
+  artifact: { filename: string; sha256: string; size: number } | null;
+  metadata: Record<string, unknown> | null;
+}
+
+async function resolveTarget(requested: string, indexUrl: string, reporter: Reporter, runId: string): Promise<ResolvedTarget> {
+  const spec = parsePackageSpec(requested);
+  if (spec.kind === 'local') {
+    reporter.report({ type: 'step', runId, step: 'inspecting local archive', detail: spec.path });
+    const info = await inspectArchive(spec.path);
+    return {
+      name: info.name,
+      version: info.version,
+      source: 'local',
+      pipTarget: `${SANDBOX_LAYOUT.artifactsDir}/${basename(spec.path)}`,
+      localPath: spec.path,
+      artifact: { filename: info.filename, sha256: info.sha256, size: info.size },
+      metadata: null,
+    };
+  }
+  reporter.report({ type: 'step', runId, step: 'resolving release', detail: spec.name });
+  const page = await getProjectPage(indexUrl, spec.name);
+  const release = latestRelease(page, spec.version ?? undefined);
+  const metadata = await fetchProjectMetadata(indexUrl, page.name, release.version).catch(() => null);
+  return {
+    name: page.name,
+    version: release.version,
+    source: 'index',
+    pipTarget: `${spec.normalized}==${release.version}`,
+    localPath: null,
+    artifact: null,
+    metadata,
+  };
+}
+
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+async function* readLines(path: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'latin1' }), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) yield line;
+}
+
+function phaseError(status: Phase['status'], reason: string): Phase {
+  return {
+    status,
+    exit_code: null,
+    duration_ms: 0,
+    stdout_tail: '',
+    stderr_tail: '',
+    reason,
+    limits_hit: [],
+    commands: [],
+    files: [],
+    file_summary: [],
+    dns: [],
+    connections: [],
+    canaries: [],
+    survivors: [],
+    modules: [],
+    process_count: 0,
+  };
+}
+
+/**
+ * Analyses one package: resolves it, installs it (and imports it) in a fresh sandbox with no
+ * network, under the tracer, with the sinkhole and the index proxy, and returns the record.
+ * Expected failures of the package itself (build errors, timeouts, limits) end in the record;
+ * failures to analyse at all (bad input, missing capability, index down) throw PkghuntError.
+ */
+export async function analyze(requested: string, options: AnalyzeOptions): Promise<BehaviourRecord> {
+  const reporter = options.reporter ?? silentReporter;
+  const config = options.config;
+  const phases = options.phases ?? ['install', 'import'];
+  const limits: Limits = { ...config.limits, ...options.limits };
+  if (options.timeoutS !== undefined) limits.timeout_s = options.timeoutS;
+  const runId = newRunId();
+  const startedAt = new Date();
+  reporter.report({ type: 'analysis-start', runId, requested });
+
+  const indexUrl = await resolveIndexUrl({
+    ...(options.indexUrl !== undefined ? { cliValue: options.indexUrl } : {}),
+    env: process.env,
+  });
+  const target = await resolveTarget(requested, indexUrl, reporter, runId);
+  const token = randomBytes(8).toString('hex');
+  const canaries = makeCanaries(token);
+  const tracer: Tracer = options.tracer === 'none' ? noTracer : createStraceTracer();
+
+  const workDir = await mkdtemp(join(tmpdir(), 'pkghunt-analyze-'));
+  const socketDir = join(config.stateDir, 'sockets');
+  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  let proxy: IndexProxy | null = null;
+  let network: NetworkSandbox | null = null;
+  let sandbox: Sandbox | null = null;
+  const recordPhases: { install?: Phase; import?: Phase } = {};
+  let captured: CaptureEvent[] = [];
+  let requests: IndexRequest[] = [];
+  try {
+    reporter.report({ type: 'step', runId, step: 'starting index proxy and network sandbox' });
+    proxy = await startIndexProxy({
+      indexUrl,
+      socketPath: join(socketDir, `${runId}.sock`),
+      cacheDir: join(config.cacheDir, 'artifacts'),
+    });
+    network = await createNetworkSandbox({ id: runId, indexSocketPath: join(socketDir, `${runId}.sock`) });
+    sandbox = await createSandbox({
+      id: runId,
+      limits,
+      canaryToken: token,
+      uidBase: config.uidBase,
+      stateDir: config.stateDir,
+      ...(target.localPath ? { localArtifact: target.localPath } : {}),
+    });
+    const pipIndexUrl = `http://127.0.0.1:${network.indexPort}/simple/`;
+    for (const phase of phases) {
+      if (phase === 'import' && recordPhases.install && recordPhases.install.status !== 'completed') {
+        recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
+        continue;
+      }
+      proxy.setPhase(phase);
+      const traceFile = join(workDir, `${phase}.strace`);
+      reporter.report({ type: 'phase-start', runId, phase });
+      const run = await sandbox.runPhase(phase, {
+        netns: network.name,
+        tracer,
+        traceFile,
+        timeoutMs: limits.timeout_s * 1000,
+        indexUrl: pipIndexUrl,
+        target: target.pipTarget,
+        distributionName: target.name,
+        onOutput: (stream, chunk) => reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+      });
+      const events = network.events();
+      const assembled = await assemblePhase({
+        run,
+        traceLines: tracer === noTracer ? null : readLines(traceFile),
+        capture: events,
+        canaries,
+        indexPort: network.indexPort,
+        indexPaths: proxy.requests().filter((r) => r.phase === phase).map((r) => r.path),
+      });
+      recordPhases[phase] = assembled;
+      reporter.report({ type: 'phase-end', runId, phase, status: assembled.status, durationMs: assembled.duration_ms });
+      if (options.keepTraceDir && tracer !== noTracer) {
+        await mkdir(options.keepTraceDir, { recursive: true });
+        await copyFile(traceFile, join(options.keepTraceDir, `${phase}.strace`)).catch(() => {});
+      }
+    }
+  } catch (error) {
+    throw toPkghuntError(error, 'SANDBOX_SETUP_FAILED');
+  } finally {
+    const closing: Promise<unknown>[] = [];
+    if (sandbox) closing.push(sandbox.destroy());
+    if (network) {
+      closing.push(
+        network.close().then((events) => {
+          captured = events;
+        }),
+      );
+    }
+    await Promise.allSettled(closing);
+    if (proxy) {
+      requests = proxy.requests();
+      await proxy.close().catch(() => {});
+    }
+    if (options.keepTraceDir) {
+      await mkdir(options.keepTraceDir, { recursive: true });
+      await writeFile(join(options.keepTraceDir, 'capture.ndjson'), captured.map((e) => JSON.stringify(e)).join('\n'));
+      await writeFile(join(options.keepTraceDir, 'index-requests.json'), JSON.stringify(requests, null, 2));
+    }
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  const artifact =
+    target.artifact ??
+    (proxy?.servedFiles().find((f) => f.project === target.name || f.filename.toLowerCase().startsWith(target.name.toLowerCase().replace(/[-_.]+/g, '_'))) ??
+      null);
+  const record = {
+    schema_version: SCHEMA_VERSION,
+    tool: { name: 'pkghunt' as const, version: TOOL_VERSION },
+    run_id: runId,
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    package: {
+      ecosystem: 'pypi' as const,
+      name: target.name,
+      version: target.version,
+      requested,
+      source: target.source,
+      artifact: artifact ? { filename: artifact.filename, sha256: artifact.sha256, size: artifact.size } : null,
+      metadata: target.metadata,
+    },
+    sandbox: {
+      tracer: tracer.name,
+      limits,
+      enforcement: sandbox?.enforcement ?? {},
+      host_uid: sandbox?.hostUid ?? -1,
+      python: SANDBOX_LAYOUT.python,
+      canary_token: token,
+    },
+    phases: recordPhases,
+    index_requests: requests,
+  };
+  const parsed = BehaviourRecord.safeParse(record);
+  if (!parsed.success) {
+    throw new PkghuntError('RECORD_INVALID', `Cannot build the record for ${requested}: ${parsed.error.message}`);
+  }
+  reporter.report({ type: 'analysis-end', runId, name: target.name, version: target.version, ok: true });
+  void PROJECT_ROOT;
+  return parsed.data;
+}

@@ -1,0 +1,8 @@
+/** Exit codes, documented in README.md. Only the output layer decides them. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  /** Reserved for the detection issue: a suspicious or malicious verdict. */
+  SUSPICIOUS: 3,
+} as const;

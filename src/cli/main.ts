@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { TOOL_VERSION } from '../app/analyze.ts';
+import { registerAnalyze } from './commands/analyze.ts';
+import { EXIT } from './exit-codes.ts';
+
+/** The CLI: a thin shell that parses flags and hands over to the programmatic API in src/app. */
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const program = new Command()
+    .name('pkghunt')
+    .description('Hunt malicious packages by dynamic analysis: install each in a throw-away sandbox and record what it does.')
+    .version(TOOL_VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  registerAnalyze(program, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`pkghunt: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.FAILURE;
+  },
+);

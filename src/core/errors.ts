@@ -1,0 +1,51 @@
+/**
+ * Typed errors with stable codes. Tests and callers match on `code`, never on the message.
+ * Messages are sentence case and name the failed action and the value; `hint` tells the user what to do.
+ */
+export const ERROR_CODES = {
+  USAGE: 'bad command-line usage',
+  INVALID_PACKAGE_SPEC: 'the package name or version is not valid',
+  PACKAGE_NOT_FOUND: 'the index has no such project or version',
+  INDEX_UNREACHABLE: 'the package index could not be reached',
+  INDEX_BAD_RESPONSE: 'the package index answered with something unparsable',
+  ARCHIVE_UNREADABLE: 'the archive is corrupt or not a supported format',
+  ARCHIVE_PATH_TRAVERSAL: 'the archive holds a member that escapes its root',
+  ARCHIVE_TOO_LARGE: 'the archive expands beyond the allowed size (decompression bomb)',
+  LOCAL_FILE_NOT_FOUND: 'a local file given on the command line does not exist',
+  CAPABILITY_MISSING: 'a host capability the sandbox needs is missing',
+  NOT_ROOT: 'the sandbox needs root to create network namespaces and cgroups',
+  SANDBOX_SETUP_FAILED: 'the sandbox could not be set up',
+  SANDBOX_TIMEOUT: 'a phase ran past its time limit',
+  TRACE_PARSE: 'a trace line could not be parsed',
+  CAPTURE_PARSE: 'a capture event could not be parsed',
+  RECORD_INVALID: 'a behaviour record does not match the schema',
+  CONFIG_INVALID: 'the configuration is invalid',
+  INTERNAL: 'an unexpected internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PkghuntError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  override readonly cause: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message);
+    this.name = 'PkghuntError';
+    this.code = code;
+    this.hint = options.hint;
+    this.cause = options.cause;
+  }
+}
+
+export function isPkghuntError(value: unknown): value is PkghuntError {
+  return value instanceof PkghuntError;
+}
+
+/** Wraps anything thrown into a PkghuntError, keeping typed ones as they are. */
+export function toPkghuntError(value: unknown, fallback: ErrorCode = 'INTERNAL'): PkghuntError {
+  if (value instanceof PkghuntError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new PkghuntError(fallback, message, { cause: value });
+}
