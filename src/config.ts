@@ -39,15 +39,25 @@ export const ConfigSchema = z.object({
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-export const DEFAULT_LIMITS = { timeout_s: 300, memory_mb: 2048, pids: 512, disk_mb: 2048, output_kb: 16384 } as const;
+export const DEFAULT_LIMITS = {
+  timeout_s: 300,
+  memory_mb: 2048,
+  pids: 512,
+  disk_mb: 2048,
+  output_kb: 16384,
+} as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PkghuntError('CONFIG_INVALID', `Cannot read environment variable ${issue?.path.join('.')}: ${issue?.message}`, {
-      hint: 'Fix or unset the variable; README.md lists each one with its default.',
-    });
+    throw new PkghuntError(
+      'CONFIG_INVALID',
+      `Cannot read environment variable ${issue?.path.join('.')}: ${issue?.message}`,
+      {
+        hint: 'Fix or unset the variable; README.md lists each one with its default.',
+      },
+    );
   }
   const e = parsed.data;
   return {

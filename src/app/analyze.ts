@@ -4,8 +4,20 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Config, PROJECT_ROOT } from '../config.ts';
-import { findCanaryHits } from '../core/canary/find-canary-hits.ts';
+import { inspectArchive } from '../adapters/archive/inspect-archive.ts';
+import { checkNetworkCapabilities } from '../adapters/netns/check-network-capabilities.ts';
+import {
+  type CaptureEvent,
+  createNetworkSandbox,
+  type NetworkSandbox,
+} from '../adapters/netns/network-sandbox.ts';
+import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
+import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
+import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
+import { checkSandboxCapabilities, createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
+import { checkStrace, createStraceTracer } from '../adapters/tracer/strace.ts';
+import { noTracer, type Tracer } from '../adapters/tracer/tracer.ts';
+import type { Config } from '../config.ts';
 import { makeCanaries } from '../core/canary/make-canaries.ts';
 import { PkghuntError, toPkghuntError } from '../core/errors.ts';
 import { parsePackageSpec } from '../core/pypi/package-spec.ts';
@@ -18,16 +30,8 @@ import {
   SCHEMA_VERSION,
 } from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
-import { assemblePhase } from './assemble-phase.ts';
-import { inspectArchive } from '../adapters/archive/inspect-archive.ts';
-import { type CaptureEvent, createNetworkSandbox, type NetworkSandbox } from '../adapters/netns/network-sandbox.ts';
-import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
-import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
-import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
-import { createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
-import { createStraceTracer } from '../adapters/tracer/strace.ts';
-import { noTracer, type Tracer } from '../adapters/tracer/tracer.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
+import { assemblePhase } from './assemble-phase.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -54,7 +58,12 @@ interface ResolvedTarget {
   metadata: Record<string, unknown> | null;
 }
 
-async function resolveTarget(requested: string, indexUrl: string, reporter: Reporter, runId: string): Promise<ResolvedTarget> {
+async function resolveTarget(
+  requested: string,
+  indexUrl: string,
+  reporter: Reporter,
+  runId: string,
+): Promise<ResolvedTarget> {
   const spec = parsePackageSpec(requested);
   if (spec.kind === 'local') {
     reporter.report({ type: 'step', runId, step: 'inspecting local archive', detail: spec.path });
@@ -84,13 +93,39 @@ async function resolveTarget(requested: string, indexUrl: string, reporter: Repo
   };
 }
 
+/** Fails early, naming what is missing, instead of half-way through a run. */
+async function checkCapabilities(tracer: Tracer): Promise<void> {
+  await checkSandboxCapabilities();
+  await checkNetworkCapabilities();
+  if (tracer !== noTracer) await checkStrace();
+}
+
+/**
+ * The sinkhole reports a connection when it closes; the phase's processes were just killed, so
+ * wait until its events stop arriving (bounded) before splitting them by phase.
+ */
+async function settledEvents(network: NetworkSandbox): Promise<CaptureEvent[]> {
+  let count = -1;
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    const now = network.events().length;
+    if (now === count) break;
+    count = now;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  return network.events();
+}
+
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 async function* readLines(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'latin1' }), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({
+    input: createReadStream(path, { encoding: 'latin1' }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   for await (const line of lines) yield line;
 }
 
@@ -149,7 +184,9 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   const recordPhases: { install?: Phase; import?: Phase } = {};
   let captured: CaptureEvent[] = [];
   let requests: IndexRequest[] = [];
+  let consumed = 0;
   try {
+    await checkCapabilities(tracer);
     reporter.report({ type: 'step', runId, step: 'starting index proxy and network sandbox' });
     proxy = await startIndexProxy({
       indexUrl,
@@ -182,19 +219,32 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         indexUrl: pipIndexUrl,
         target: target.pipTarget,
         distributionName: target.name,
-        onOutput: (stream, chunk) => reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+        onOutput: (stream, chunk) =>
+          reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
       });
-      const events = network.events();
+      const isLast = phase === phases[phases.length - 1];
+      const events = isLast ? await network.close() : await settledEvents(network);
+      const phaseEvents = events.slice(consumed);
+      consumed = events.length;
       const assembled = await assemblePhase({
         run,
         traceLines: tracer === noTracer ? null : readLines(traceFile),
-        capture: events,
+        capture: phaseEvents,
         canaries,
         indexPort: network.indexPort,
-        indexPaths: proxy.requests().filter((r) => r.phase === phase).map((r) => r.path),
+        indexPaths: proxy
+          .requests()
+          .filter((r) => r.phase === phase)
+          .map((r) => r.path),
       });
       recordPhases[phase] = assembled;
-      reporter.report({ type: 'phase-end', runId, phase, status: assembled.status, durationMs: assembled.duration_ms });
+      reporter.report({
+        type: 'phase-end',
+        runId,
+        phase,
+        status: assembled.status,
+        durationMs: assembled.duration_ms,
+      });
       if (options.keepTraceDir && tracer !== noTracer) {
         await mkdir(options.keepTraceDir, { recursive: true });
         await copyFile(traceFile, join(options.keepTraceDir, `${phase}.strace`)).catch(() => {});
@@ -219,7 +269,10 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     }
     if (options.keepTraceDir) {
       await mkdir(options.keepTraceDir, { recursive: true });
-      await writeFile(join(options.keepTraceDir, 'capture.ndjson'), captured.map((e) => JSON.stringify(e)).join('\n'));
+      await writeFile(
+        join(options.keepTraceDir, 'capture.ndjson'),
+        captured.map((e) => JSON.stringify(e)).join('\n'),
+      );
       await writeFile(join(options.keepTraceDir, 'index-requests.json'), JSON.stringify(requests, null, 2));
     }
     await rm(workDir, { recursive: true, force: true });
@@ -227,8 +280,14 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
 
   const artifact =
     target.artifact ??
-    (proxy?.servedFiles().find((f) => f.project === target.name || f.filename.toLowerCase().startsWith(target.name.toLowerCase().replace(/[-_.]+/g, '_'))) ??
-      null);
+    proxy
+      ?.servedFiles()
+      .find(
+        (f) =>
+          f.project === target.name ||
+          f.filename.toLowerCase().startsWith(target.name.toLowerCase().replace(/[-_.]+/g, '_')),
+      ) ??
+    null;
   const record = {
     schema_version: SCHEMA_VERSION,
     tool: { name: 'pkghunt' as const, version: TOOL_VERSION },
@@ -241,7 +300,9 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       version: target.version,
       requested,
       source: target.source,
-      artifact: artifact ? { filename: artifact.filename, sha256: artifact.sha256, size: artifact.size } : null,
+      artifact: artifact
+        ? { filename: artifact.filename, sha256: artifact.sha256, size: artifact.size }
+        : null,
       metadata: target.metadata,
     },
     sandbox: {
@@ -257,9 +318,11 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   };
   const parsed = BehaviourRecord.safeParse(record);
   if (!parsed.success) {
-    throw new PkghuntError('RECORD_INVALID', `Cannot build the record for ${requested}: ${parsed.error.message}`);
+    throw new PkghuntError(
+      'RECORD_INVALID',
+      `Cannot build the record for ${requested}: ${parsed.error.message}`,
+    );
   }
   reporter.report({ type: 'analysis-end', runId, name: target.name, version: target.version, ok: true });
-  void PROJECT_ROOT;
   return parsed.data;
 }

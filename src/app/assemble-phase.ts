@@ -1,26 +1,62 @@
+import type { CaptureEvent } from '../adapters/netns/network-sandbox.ts';
+import type { PhaseRun } from '../adapters/sandbox/sandbox.ts';
 import { findCanaryHits } from '../core/canary/find-canary-hits.ts';
 import type { CanarySet } from '../core/canary/make-canaries.ts';
-import { toConnection, toDnsQuery } from '../core/net/to-record.ts';
+import { toConnection } from '../core/net/to-connection.ts';
+import { toDnsQuery } from '../core/net/to-dns-query.ts';
 import type { Connection, Phase, Survivor } from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { TraceBehaviourBuilder } from '../core/trace/build-behaviour.ts';
-import type { CaptureEvent } from '../adapters/netns/network-sandbox.ts';
-import type { PhaseRun } from '../adapters/sandbox/sandbox.ts';
 
 /** Accesses that are expected and would drown the record: summarised, not listed (docs/RECORD.md). */
 export const NOISE_AREAS = [
   { area: 'venv', prefixes: [`${SANDBOX_LAYOUT.venv}/`], kinds: 'all' as const },
-  { area: 'pip-scratch', prefixes: ['/tmp/pip-', `${SANDBOX_LAYOUT.home}/.cache/pip/`], kinds: 'all' as const },
+  {
+    area: 'pip-scratch',
+    prefixes: ['/tmp/pip-', `${SANDBOX_LAYOUT.home}/.cache/pip/`],
+    kinds: 'all' as const,
+  },
+  { area: 'null-device', prefixes: ['/dev/null'], kinds: 'all' as const },
   { area: 'pkghunt', prefixes: [`${SANDBOX_LAYOUT.pkghuntDir}/`], kinds: 'reads' as const },
   {
     area: 'system-read',
-    prefixes: ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/etc/ld.so.cache', '/etc/localtime', '/etc/ssl/', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/resolv.conf', '/etc/hosts', '/etc/gai.conf', '/etc/mime.types', '/proc/', '/sys/', '/dev/null', '/dev/urandom', '/dev/random', '/dev/tty', '/dev/pts/'],
+    prefixes: [
+      '/usr/',
+      '/lib/',
+      '/lib64/',
+      '/bin/',
+      '/sbin/',
+      '/etc/ld.so.cache',
+      '/etc/localtime',
+      '/etc/ssl/',
+      '/etc/nsswitch.conf',
+      '/etc/host.conf',
+      '/etc/resolv.conf',
+      '/etc/hosts',
+      '/etc/gai.conf',
+      '/etc/mime.types',
+      '/proc/',
+      '/sys/',
+      '/dev/null',
+      '/dev/urandom',
+      '/dev/random',
+      '/dev/tty',
+      '/dev/pts/',
+    ],
     kinds: 'reads' as const,
   },
 ];
 
 /** Never summarised, even inside a noise area. */
-export const SENSITIVE_PATHS = ['/etc/passwd', '/etc/shadow', '/etc/group', '/proc/self/environ', '/proc/1/', `${SANDBOX_LAYOUT.home}/`, `${SANDBOX_LAYOUT.workdir}/.git/`];
+export const SENSITIVE_PATHS = [
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/proc/self/environ',
+  '/proc/1/',
+  `${SANDBOX_LAYOUT.home}/`,
+  `${SANDBOX_LAYOUT.workdir}/.git/`,
+];
 
 export interface AssembleOptions {
   run: PhaseRun;
@@ -32,7 +68,10 @@ export interface AssembleOptions {
   indexPaths: readonly string[];
 }
 
-function mergeSurvivors(fromRunner: readonly Survivor[], fromTrace: readonly { pid: number; argv: string[] }[]): Survivor[] {
+function mergeSurvivors(
+  fromRunner: readonly Survivor[],
+  fromTrace: readonly { pid: number; argv: string[] }[],
+): Survivor[] {
   const out = [...fromRunner];
   // The runner sees in-sandbox pids, the trace host pids: keep the runner's list and add trace-only
   // survivors only when the runner found none (it may have been killed by the package).
@@ -57,9 +96,9 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
   const connections: Connection[] = [];
   const dns = [];
   for (const event of options.capture) {
-    if (event.type === 'dns') dns.push(toDnsQuery(event, run.startedAt));
+    if (event.type === 'dns') dns.push(toDnsQuery(event, run.startedAt * 1000));
     if (event.type === 'tcp' || event.type === 'udp') {
-      const connection = toConnection(event, run.startedAt);
+      const connection = toConnection(event, run.startedAt * 1000);
       connection.pids = behaviour.connects
         .filter((c) => c.ip === connection.ip && c.port === connection.port)
         .map((c) => c.pid)

@@ -8,7 +8,9 @@ async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const program = new Command()
     .name('pkghunt')
-    .description('Hunt malicious packages by dynamic analysis: install each in a throw-away sandbox and record what it does.')
+    .description(
+      'Hunt malicious packages by dynamic analysis: install each in a throw-away sandbox and record what it does.',
+    )
     .version(TOOL_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
@@ -19,7 +21,12 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT.OK;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+      )
+        return EXIT.OK;
       return EXIT.USAGE;
     }
     throw error;
@@ -32,7 +39,9 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`pkghunt: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `pkghunt: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = EXIT.FAILURE;
   },
 );

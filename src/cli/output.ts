@@ -1,12 +1,14 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { type ErrorCode, ERROR_CODES, type PkghuntError } from '../core/errors.ts';
+import { ERROR_CODES, type ErrorCode, type PkghuntError } from '../core/errors.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Prints a typed error the way every command does: one JSON object with --json, text otherwise. */
 export function printError(error: PkghuntError, options: { json: boolean }): number {
   const code: ErrorCode = error.code;
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ error: { code, message: error.message, hint: error.hint ?? null } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code, message: error.message, hint: error.hint ?? null } })}\n`,
+    );
   } else {
     process.stderr.write(`pkghunt: error [${code}]: ${error.message}\n`);
     process.stderr.write(`  ${error.hint ? `hint: ${error.hint}` : `(${ERROR_CODES[code]})`}\n`);

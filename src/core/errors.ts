@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   CAPABILITY_MISSING: 'a host capability the sandbox needs is missing',
   NOT_ROOT: 'the sandbox needs root to create network namespaces and cgroups',
   SANDBOX_SETUP_FAILED: 'the sandbox could not be set up',
+  SANDBOX_TEARDOWN_FAILED: 'the sandbox could not be removed completely (leftovers named pkghunt-*)',
   SANDBOX_TIMEOUT: 'a phase ran past its time limit',
   TRACE_PARSE: 'a trace line could not be parsed',
   CAPTURE_PARSE: 'a capture event could not be parsed',

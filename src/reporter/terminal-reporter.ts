@@ -1,7 +1,9 @@
 import type { Reporter, ReporterEvent } from './reporter.ts';
 
 /** Human progress on a stream (stderr by default, so stdout stays clean for --json). */
-export function createTerminalReporter(options: { stream?: NodeJS.WritableStream; verbose?: boolean } = {}): Reporter {
+export function createTerminalReporter(
+  options: { stream?: NodeJS.WritableStream; verbose?: boolean } = {},
+): Reporter {
   const stream = options.stream ?? process.stderr;
   const dim = (text: string) => (process.stderr.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
   function write(line: string): void {

@@ -29,7 +29,11 @@ describe('bad input: a clear error with a stable code, and nothing left behind',
   });
 
   test('a name with shell metacharacters', async () => {
-    await expectError(['foo;touch /tmp/pkghunt-pwned', '--index-url', DEMO_INDEX_URL], 'INVALID_PACKAGE_SPEC', 2);
+    await expectError(
+      ['foo;touch /tmp/pkghunt-pwned', '--index-url', DEMO_INDEX_URL],
+      'INVALID_PACKAGE_SPEC',
+      2,
+    );
     await expectError(['$(id)', '--index-url', DEMO_INDEX_URL], 'INVALID_PACKAGE_SPEC', 2);
   });
 
@@ -52,7 +56,11 @@ describe('bad input: a clear error with a stable code, and nothing left behind',
     const address = server.address();
     assert.ok(address && typeof address === 'object');
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await expectError(['ph-demo-pure', '--index-url', `http://127.0.0.1:${address.port}/simple/`], 'INDEX_UNREACHABLE', 1);
+    await expectError(
+      ['ph-demo-pure', '--index-url', `http://127.0.0.1:${address.port}/simple/`],
+      'INDEX_UNREACHABLE',
+      1,
+    );
   });
 
   test('bad usage: unknown option and bad values', async () => {

@@ -9,9 +9,27 @@ import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
 
 const SMALL = ['--memory', '256', '--pids', '64', '--disk', '64'];
 
-async function analyzeFixture(name: string, extra: string[] = []): Promise<{ record: BehaviourRecord; install: Phase }> {
-  const result = await runCli(['analyze', name, '--index-url', DEMO_INDEX_URL, '--json', '--progress', 'none', '--phases', 'install', ...extra]);
-  assert.equal(result.code, 0, `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`);
+async function analyzeFixture(
+  name: string,
+  extra: string[] = [],
+): Promise<{ record: BehaviourRecord; install: Phase }> {
+  const result = await runCli([
+    'analyze',
+    name,
+    '--index-url',
+    DEMO_INDEX_URL,
+    '--json',
+    '--progress',
+    'none',
+    '--phases',
+    'install',
+    ...extra,
+  ]);
+  assert.equal(
+    result.code,
+    0,
+    `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
+  );
   const record = BehaviourRecord.parse(JSON.parse(result.stdout));
   const install = record.phases.install;
   assert.ok(install);
@@ -70,7 +88,10 @@ describe('hostile packages are contained and recorded, and leave nothing behind'
     assert.ok(!install.stdout_tail.includes('PROJECT-SECRET'));
     assert.ok(!install.stderr_tail.includes('HOST-SECRET'));
     const attempts = install.files.filter((f) => f.path === hostSecret);
-    assert.ok(attempts.every((f) => f.errors.length === f.count), 'every attempt to open the host secret failed');
+    assert.ok(
+      attempts.every((f) => f.errors.length === f.count),
+      'every attempt to open the host secret failed',
+    );
   });
 
   test('a connection to a public IP lands in the sinkhole', async () => {

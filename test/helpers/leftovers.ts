@@ -16,7 +16,9 @@ export interface HostSnapshot {
 
 function list(dir: string, prefix: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => n.startsWith(prefix)).sort();
+  return readdirSync(dir)
+    .filter((n) => n.startsWith(prefix))
+    .sort();
 }
 
 export function snapshotHost(uidRange: [number, number] = [200000, 201000]): HostSnapshot {
@@ -30,7 +32,9 @@ export function snapshotHost(uidRange: [number, number] = [200000, 201000]): Hos
     .map((l) => l.split(' ')[4] ?? '')
     .filter((p) => p.includes('pkghunt'))
     .sort();
-  const cgroups = ['memory', 'pids'].flatMap((c) => list(`/sys/fs/cgroup/${c}`, 'pkghunt-').map((n) => `${c}/${n}`));
+  const cgroups = ['memory', 'pids'].flatMap((c) =>
+    list(`/sys/fs/cgroup/${c}`, 'pkghunt-').map((n) => `${c}/${n}`),
+  );
   const sandboxProcesses: string[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {

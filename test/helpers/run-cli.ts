@@ -9,7 +9,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (bin/pkghunt) as a user would. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(PROJECT_ROOT, 'bin/pkghunt'), args, {
       cwd: PROJECT_ROOT,

@@ -30,16 +30,25 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new PkghuntError('USAGE', `Cannot use ${flag} ${JSON.stringify(value)}: expected a positive number`);
+    throw new PkghuntError(
+      'USAGE',
+      `Cannot use ${flag} ${JSON.stringify(value)}: expected a positive number`,
+    );
   }
   return n;
 }
 
 function parsePhases(value: string): PhaseName[] {
-  const phases = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const phases = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const parsed = phases.map((p) => PhaseName.safeParse(p));
   if (phases.length === 0 || parsed.some((p) => !p.success)) {
-    throw new PkghuntError('USAGE', `Cannot use --phases ${JSON.stringify(value)}: expected install, import or install,import`);
+    throw new PkghuntError(
+      'USAGE',
+      `Cannot use --phases ${JSON.stringify(value)}: expected install, import or install,import`,
+    );
   }
   return [...new Set(phases as PhaseName[])];
 }
@@ -88,19 +97,29 @@ export function registerAnalyze(program: Command, setExit: (code: number) => voi
   program
     .command('analyze')
     .argument('<package>', 'NAME, NAME==VERSION, or the path of a local sdist (.tar.gz/.zip) or wheel (.whl)')
-    .description('Install one package in a fresh sandbox with no network, trace it, and print or write its behaviour record')
-    .option('--index-url <url>', "package index (PEP 503/691) to take the release from; default: pip's configured index")
+    .description(
+      'Install one package in a fresh sandbox with no network, trace it, and print or write its behaviour record',
+    )
+    .option(
+      '--index-url <url>',
+      "package index (PEP 503/691) to take the release from; default: pip's configured index",
+    )
     .option('--phases <list>', 'phases to run, comma-separated: install, import', 'install,import')
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
     .option('--json', 'print the behaviour record as JSON on stdout instead of the summary')
     .option('--out <file>', 'also write the behaviour record (JSON) to this file')
     .option('--keep-trace <dir>', 'keep the raw traces, captured traffic and index log in this directory')
-    .addOption(new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'))
+    .addOption(
+      new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'),
+    )
     .option('--memory <mb>', 'memory limit for the sandbox in MiB (default 2048)')
     .option('--pids <n>', 'maximum number of processes in the sandbox (default 512)')
     .option('--disk <mb>', 'size of the sandbox file system in MiB (default 2048)')
     .addOption(
-      new Option('--progress <kind>', 'progress on stderr: auto (human), ndjson (one JSON event per line) or none')
+      new Option(
+        '--progress <kind>',
+        'progress on stderr: auto (human), ndjson (one JSON event per line) or none',
+      )
         .choices(['auto', 'ndjson', 'none'])
         .default('auto'),
     )

@@ -12,11 +12,17 @@ export function isBuildOwnCommand(argv: readonly string[]): boolean {
   const base = exe.split('/').pop() ?? '';
   const line = rest.join(' ');
   if (PYTHON.test(exe)) {
-    if (/(^|\s)-m pip( |$)/.test(line) || /\/pip(\/__main__\.py|\/__pip-runner__\.py)?( |$)/.test(line)) return true;
-    if (/pyproject_hooks\/_in_process\/_in_process\.py|pep517\/in_process\/_in_process\.py/.test(line)) return true;
+    if (/(^|\s)-m pip( |$)/.test(line) || /\/pip(\/__main__\.py|\/__pip-runner__\.py)?( |$)/.test(line))
+      return true;
+    if (/pyproject_hooks\/_in_process\/_in_process\.py|pep517\/in_process\/_in_process\.py/.test(line))
+      return true;
     if (/_in_process\.py/.test(line)) return true;
   }
   if (base === 'lsb_release' && line === '-a') return true;
+  // What Debian's lsb_release script runs inside itself.
+  if (base === 'getopt' && line.startsWith('--name lsb_release ')) return true;
+  if (base === 'cut' && (line === '-c1' || line === '-c2-')) return true;
+  if (base === 'tr' && (line === '[:lower:] [:upper:]' || line === '[:upper:] [:lower:]')) return true;
   if (base === 'uname' && (line === '-rs' || line === '-p')) return true;
   if ((base === 'sh' || base === 'dash') && /^-c uname -p( 2> ?\/dev\/null)?$/.test(line)) return true;
   return false;

@@ -44,7 +44,9 @@ test('a canary value sent raw, base64-encoded inside a blob, or hex is found', (
   const raw = connection(`ci-token = ${token.value}\n`);
   const b64 = Buffer.from(`junk-prefix-${token.value}-suffix`).toString('base64');
   const hex = Buffer.from(token.value).toString('hex');
-  const shifted = [0, 1, 2, 3, 4, 5].map((n) => `d=${Buffer.from(`${'j'.repeat(n)}${token.value}!`).toString('base64')}`);
+  const shifted = [0, 1, 2, 3, 4, 5].map(
+    (n) => `d=${Buffer.from(`${'j'.repeat(n)}${token.value}!`).toString('base64')}`,
+  );
   for (const preview of [raw.sent_preview, `data=${b64}`, `x=${hex}`, ...shifted]) {
     const hits = findCanaryHits(canaries, { ...none, connections: [connection(preview)] });
     assert.equal(hits.length, 1, preview);
@@ -56,8 +58,18 @@ test('canary values in DNS labels and argv are found', () => {
   const env = canaries.values.find((v) => v.canary === 'env:GITHUB_TOKEN');
   assert.ok(env);
   const hex = Buffer.from(env.value).toString('hex');
-  const dns = [{ name: `${hex.slice(0, 40)}.${hex.slice(40)}.t.example`, type: 'A', time: 0, answer: null, server: null }];
-  const commands = [{ argv: ['curl', '-d', env.value, 'x'], cwd: '/', pid: 7, ppid: 1, time: 0, exe: '/usr/bin/curl' }];
+  const dns = [
+    {
+      name: `${hex.slice(0, 40)}.${hex.slice(40)}.t.example`,
+      type: 'A',
+      time: 0,
+      answer: null,
+      server: null,
+    },
+  ];
+  const commands = [
+    { argv: ['curl', '-d', env.value, 'x'], cwd: '/', pid: 7, ppid: 1, time: 0, exe: '/usr/bin/curl' },
+  ];
   const hits = findCanaryHits(canaries, { ...none, dns, commands });
   assert.deepEqual(hits.map((h) => h.how).sort(), ['argv', 'dns']);
 });

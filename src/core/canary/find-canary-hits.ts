@@ -55,7 +55,11 @@ export function findCanaryHits(canaries: CanarySet, evidence: CanaryEvidence): C
   for (const file of canaries.files) {
     const access = evidence.files.find((f) => f.path === file.path);
     if (access?.ops.includes('read') && access.errors.length < access.count) {
-      add({ canary: file.canary, how: 'read', evidence: `${file.path} opened for reading by pid ${access.pids.join(',')}` });
+      add({
+        canary: file.canary,
+        how: 'read',
+        evidence: `${file.path} opened for reading by pid ${access.pids.join(',')}`,
+      });
     }
   }
 
@@ -74,11 +78,17 @@ export function findCanaryHits(canaries: CanarySet, evidence: CanaryEvidence): C
 
   for (const command of evidence.commands) {
     const match = matchText(command.argv.join(' '));
-    if (match) add({ canary: match.canary, how: 'argv', evidence: `pid ${command.pid} ran ${JSON.stringify(command.argv).slice(0, 300)}` });
+    if (match)
+      add({
+        canary: match.canary,
+        how: 'argv',
+        evidence: `pid ${command.pid} ran ${JSON.stringify(command.argv).slice(0, 300)}`,
+      });
   }
   for (const query of evidence.dns) {
     const match = matchText(query.name.replaceAll('.', ''));
-    if (match) add({ canary: match.canary, how: 'dns', evidence: `DNS ${query.type} query for ${query.name}` });
+    if (match)
+      add({ canary: match.canary, how: 'dns', evidence: `DNS ${query.type} query for ${query.name}` });
   }
   evidence.connections.forEach((connection, i) => {
     const payload = evidence.payloads[i];
@@ -93,7 +103,8 @@ export function findCanaryHits(canaries: CanarySet, evidence: CanaryEvidence): C
   });
   for (const path of evidence.indexPaths) {
     const match = matchText(decodeURIComponent(path));
-    if (match) add({ canary: match.canary, how: 'sent', evidence: `requested from the index proxy: ${path}` });
+    if (match)
+      add({ canary: match.canary, how: 'sent', evidence: `requested from the index proxy: ${path}` });
   }
   return hits;
 }

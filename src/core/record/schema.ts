@@ -64,7 +64,11 @@ export const DnsQuery = z.object({
 });
 export type DnsQuery = z.infer<typeof DnsQuery>;
 
-export const HttpRequestInfo = z.object({ method: z.string(), host: z.string().nullable(), path: z.string() });
+export const HttpRequestInfo = z.object({
+  method: z.string(),
+  host: z.string().nullable(),
+  path: z.string(),
+});
 
 export const Connection = z.object({
   protocol: z.enum(['tcp', 'udp']),

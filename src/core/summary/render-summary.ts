@@ -16,8 +16,13 @@ export function shellQuote(arg: string): string {
 
 /** Replaces control characters so package-controlled text cannot drive the terminal. */
 export function sanitizeForTerminal(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    const control = (code < 0x20 && code !== 0x0a && code !== 0x09) || code === 0x7f || code === 0x9b;
+    out += control ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
 }
 
 function list<T>(items: readonly T[], max: number, render: (item: T) => string): string[] {
@@ -32,7 +37,9 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
   const out: string[] = [];
   const limits = phase.limits_hit.length > 0 ? `, limits hit: ${phase.limits_hit.join(', ')}` : '';
   const exit = phase.exit_code === null ? '' : `, exit ${phase.exit_code}`;
-  out.push(bold(`Phase ${name}: ${phase.status}${exit} in ${(phase.duration_ms / 1000).toFixed(1)} s${limits}`));
+  out.push(
+    bold(`Phase ${name}: ${phase.status}${exit} in ${(phase.duration_ms / 1000).toFixed(1)} s${limits}`),
+  );
   if (phase.reason) out.push(`  reason: ${sanitizeForTerminal(phase.reason)}`);
 
   out.push(`  Connections (${phase.connections.length}):${phase.connections.length === 0 ? ' none' : ''}`);
@@ -41,7 +48,8 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
       const where = `${c.protocol} ${c.hostname ? `${c.hostname} (${c.ip})` : c.ip}:${c.port}`;
       const http = c.http ? ` HTTP ${c.http.method} ${c.http.host ?? ''}${c.http.path}` : '';
       const sni = c.tls_sni ? ` TLS SNI ${c.tls_sni}` : '';
-      const preview = c.sent_bytes > 0 ? `\n      sent ${c.sent_bytes} B: ${c.sent_preview.slice(0, 160)}` : '';
+      const preview =
+        c.sent_bytes > 0 ? `\n      sent ${c.sent_bytes} B: ${c.sent_preview.slice(0, 160)}` : '';
       return `${where}${http}${sni}${preview}`;
     }),
   );
@@ -52,15 +60,25 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
 
   const changed = phase.files.filter((f) => f.ops.some((op) => op !== 'read'));
   const read = phase.files.filter((f) => f.ops.every((op) => op === 'read') && f.errors.length < f.count);
-  out.push(`  Files written or changed outside the install (${changed.length}):${changed.length === 0 ? ' none' : ''}`);
+  out.push(
+    `  Files written or changed outside the install (${changed.length}):${changed.length === 0 ? ' none' : ''}`,
+  );
   out.push(...list(changed, max, (f) => `${f.ops.join(',')} ${f.path}`));
-  out.push(`  Files read outside the install and system dirs (${read.length}):${read.length === 0 ? ' none' : ''}`);
+  out.push(
+    `  Files read outside the install and system dirs (${read.length}):${read.length === 0 ? ' none' : ''}`,
+  );
   out.push(...list(read, max, (f) => f.path));
   out.push(`  Canaries touched (${phase.canaries.length}):${phase.canaries.length === 0 ? ' none' : ''}`);
   out.push(...list(phase.canaries, max, (c) => `${c.canary} [${c.how}] ${c.evidence}`));
   if (phase.survivors.length > 0) {
     out.push(`  Processes that outlived the phase (${phase.survivors.length}):`);
-    out.push(...list(phase.survivors, max, (s) => `[${s.pid}] ${s.argv.map(shellQuote).join(' ')}${s.killed ? ' (killed)' : ''}`));
+    out.push(
+      ...list(
+        phase.survivors,
+        max,
+        (s) => `[${s.pid}] ${s.argv.map(shellQuote).join(' ')}${s.killed ? ' (killed)' : ''}`,
+      ),
+    );
   }
   if (phase.modules.length > 0) {
     out.push(`  Modules imported (${phase.modules.length}):`);
@@ -79,13 +97,19 @@ export function renderSummary(record: BehaviourRecord, options: SummaryOptions =
   const p = record.package;
   const lines: string[] = [];
   lines.push(`${p.name} ${p.version ?? '(unknown version)'} [${p.ecosystem}, from ${p.source}]`);
-  if (p.artifact) lines.push(`  artifact: ${p.artifact.filename} sha256 ${p.artifact.sha256} (${p.artifact.size} B)`);
-  lines.push(`  sandbox: tracer ${record.sandbox.tracer}, run ${record.run_id}, canary token ${record.sandbox.canary_token}`);
+  if (p.artifact)
+    lines.push(`  artifact: ${p.artifact.filename} sha256 ${p.artifact.sha256} (${p.artifact.size} B)`);
+  lines.push(
+    `  sandbox: tracer ${record.sandbox.tracer}, run ${record.run_id}, canary token ${record.sandbox.canary_token}`,
+  );
   for (const name of ['install', 'import'] as const) {
     const phase = record.phases[name];
     if (phase) lines.push('', ...renderPhase(name, phase, opts));
   }
   const indexBytes = record.index_requests.reduce((sum, r) => sum + r.bytes, 0);
-  lines.push('', `Index requests (pip's own traffic, kept apart): ${record.index_requests.length}, ${indexBytes} B`);
+  lines.push(
+    '',
+    `Index requests (pip's own traffic, kept apart): ${record.index_requests.length}, ${indexBytes} B`,
+  );
   return `${lines.join('\n')}\n`;
 }

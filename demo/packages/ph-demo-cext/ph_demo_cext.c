@@ -1,0 +1,18 @@
+/* A benign C extension: its only purpose is to make the build run the compiler. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+    return PyLong_FromLong(a + b);
+}
+
+static PyMethodDef methods[] = {
+    {"add", add, METH_VARARGS, "Add two integers."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ph_demo_cext", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit_ph_demo_cext(void) { return PyModule_Create(&module); }

@@ -1,0 +1,3 @@
+"""Innocent-looking module: the payload is in setup.py."""
+
+VERSION = "1.0.0"

@@ -1,0 +1,329 @@
+"""pkghunt in-sandbox runner (Python 3.11 stdlib only).
+
+Runs as the unprivileged sandbox user inside bwrap. Phase `install` creates the venv and runs
+pip; phase `import` imports each top-level module of the installed distribution. After each
+step, every process still alive in the sandbox's pid namespace is recorded and killed. The result
+goes to fd 3, which no child inherits, as one JSON object; the exit code is pip's (install) or 0/1
+(import: all modules imported or not).
+"""
+
+import argparse
+import ctypes
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import venv
+
+VENV = "/opt/venv"
+VENV_PYTHON = VENV + "/bin/python"
+WORKDIR = "/builds/app"
+RESULT_FD = 3
+PR_SET_DUMPABLE = 4
+MODULE_TIMEOUT_S = 60.0
+TAIL_BYTES = 4096
+
+
+def harden():
+    """Makes this process non-dumpable, so the package (same uid) cannot ptrace it or open its fds."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def open_result():
+    try:
+        os.set_inheritable(RESULT_FD, False)
+        return os.fdopen(RESULT_FD, "w", encoding="utf-8")
+    except OSError:
+        return None
+
+
+def log(message):
+    sys.stderr.write("##[pkghunt] " + message + "\n")
+    sys.stderr.flush()
+
+
+def _state(pid):
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        stat = f.read()
+    end = stat.rindex(b")")
+    return stat[end + 2 : end + 3]
+
+
+def other_pids():
+    """Live processes of the pid namespace except bwrap's init (pid 1) and this runner."""
+    me = os.getpid()
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        if pid in (1, me):
+            continue
+        try:
+            if _state(pid) in (b"Z", b"X"):
+                continue
+        except (OSError, ValueError):
+            continue
+        pids.append(pid)
+    return pids
+
+
+def argv_of(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return []
+    if raw.endswith(b"\0"):
+        raw = raw[:-1]
+    if not raw:
+        return []
+    return [part.decode("utf-8", "backslashreplace") for part in raw.split(b"\0")]
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_others():
+    """Stops, records and SIGKILLs every other process; repeats while a fork loop keeps respawning."""
+    seen = {}
+    for _ in range(100):
+        pids = other_pids()
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        for pid in pids:
+            if pid not in seen:
+                seen[pid] = argv_of(pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+        reap()
+    left = set(other_pids())
+    return [{"pid": pid, "argv": argv, "killed": pid not in left} for pid, argv in sorted(seen.items())]
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def top_level_of(dist):
+    text = dist.read_text("top_level.txt")
+    names = set()
+    if text:
+        names.update(line.strip() for line in text.splitlines())
+    else:
+        for path in dist.files or []:
+            parts = path.parts
+            head = parts[0] if parts else ""
+            if head in ("..", "__pycache__") or head.endswith((".dist-info", ".egg-info", ".data")):
+                continue
+            if len(parts) == 1:
+                if head.endswith(".py"):
+                    names.add(head[:-3])
+                elif head.endswith((".so", ".pyd")):
+                    names.add(head.split(".")[0])
+            elif parts[-1].endswith((".py", ".so")):
+                names.add(head)
+    return sorted(n for n in names if n.isidentifier())
+
+
+def find_distribution(wanted):
+    """Reads the installed distribution's metadata from the venv's files, without running its code."""
+    from importlib import metadata
+
+    sites = glob.glob(VENV + "/lib/python3*/site-packages")
+    if not sites:
+        return None
+    dists = list(metadata.distributions(path=sites))
+    chosen = None
+    if wanted:
+        for dist in dists:
+            if normalize(dist.metadata["Name"] or "") == normalize(wanted):
+                chosen = dist
+    if chosen is None and len(dists) == 1:
+        chosen = dists[0]
+    if chosen is None:
+        return None
+    return {
+        "name": chosen.metadata["Name"] or "",
+        "version": chosen.version or "",
+        "top_level": top_level_of(chosen),
+    }
+
+
+def remaining(deadline):
+    return max(0.0, deadline - time.monotonic())
+
+
+def install(args, deadline, result):
+    if not os.path.exists(VENV_PYTHON):
+        venv.create(VENV, with_pip=False, symlinks=True)
+    log("venv ready")
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        VENV_PYTHON,
+        "install",
+        "--isolated",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+    ]
+    cmd += ["--no-index"] if args.no_index else ["--index-url", args.index_url]
+    cmd.append(args.target)
+    log("pip install " + args.target)
+    proc = subprocess.Popen(cmd, cwd=WORKDIR, stdin=subprocess.DEVNULL)
+    try:
+        code = proc.wait(timeout=remaining(deadline))
+    except subprocess.TimeoutExpired:
+        result["timed_out"] = True
+        kill_others()
+        proc.wait()
+        code = None
+    log("pip exited with %s" % code)
+    if not result["timed_out"]:
+        result["survivors"] = kill_others()
+    result["exit_code"] = code
+    result["distribution"] = find_distribution(args.distribution)
+    return 1 if code is None else code
+
+
+def _pump(stream, tail):
+    """Streams a child's stderr through while keeping its tail (for the error line)."""
+    while True:
+        chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+        if not chunk:
+            return
+        os.write(2, chunk)
+        tail[0] = (tail[0] + chunk)[-TAIL_BYTES:]
+
+
+def import_one(module, timeout):
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [VENV_PYTHON, "-c", "import " + module],
+        cwd=WORKDIR,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    tail = [b""]
+    pump = threading.Thread(target=_pump, args=(proc.stderr, tail), daemon=True)
+    pump.start()
+    status = "ok"
+    try:
+        code = proc.wait(timeout=timeout)
+        if code != 0:
+            status = "error"
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        status = "timeout"
+    # A daemon the import left behind may hold the stderr pipe open: kill it before draining.
+    survivors = kill_others()
+    pump.join(timeout=1.0)
+    lines = [line for line in tail[0].decode("utf-8", "replace").splitlines() if line.strip()]
+    error = None
+    if status == "error":
+        error = lines[-1] if lines else "exit code %d" % proc.returncode
+    elif status == "timeout":
+        error = "import did not finish within %.1f s" % timeout
+    outcome = {
+        "module": module,
+        "status": status,
+        "error": error,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+    }
+    return outcome, survivors
+
+
+def import_phase(args, deadline, result):
+    dist = find_distribution(args.distribution)
+    result["distribution"] = dist
+    if dist is None:
+        result["error"] = "no installed distribution %s found in the venv" % (args.distribution or "")
+        result["exit_code"] = 2
+        return 2
+    failed = False
+    for module in dist["top_level"]:
+        left = remaining(deadline)
+        if left <= 0:
+            result["timed_out"] = True
+            break
+        outcome, survivors = import_one(module, min(MODULE_TIMEOUT_S, left))
+        result["modules"].append(outcome)
+        result["survivors"].extend(survivors)
+        failed = failed or outcome["status"] != "ok"
+        if outcome["status"] == "timeout" and remaining(deadline) <= 0:
+            result["timed_out"] = True
+            break
+    code = 1 if failed else 0
+    result["exit_code"] = code
+    return code
+
+
+def main():
+    harden()
+    out = open_result()
+    parser = argparse.ArgumentParser(prog="runner.py")
+    parser.add_argument("phase", choices=["install", "import"])
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--index-url", default="")
+    parser.add_argument("--no-index", action="store_true")
+    parser.add_argument("--distribution", default="")
+    parser.add_argument("--deadline-ms", type=int, default=300000)
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.deadline_ms / 1000.0
+    result = {
+        "phase": args.phase,
+        "exit_code": None,
+        "timed_out": False,
+        "survivors": [],
+        "modules": [],
+        "distribution": None,
+        "error": None,
+    }
+    code = 1
+    try:
+        if args.phase == "install":
+            code = install(args, deadline, result)
+        else:
+            code = import_phase(args, deadline, result)
+    except Exception as error:  # noqa: BLE001 - anything unexpected still ends in a result
+        result["error"] = "runner failed: %s: %s" % (type(error).__name__, error)
+        code = 70
+    if out is not None:
+        out.write(json.dumps(result))
+        out.flush()
+        out.close()
+    sys.exit(code if 0 <= code < 256 else 1)
+
+
+if __name__ == "__main__":
+    main()

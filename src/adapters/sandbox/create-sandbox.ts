@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, statfs, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeCanaries } from '../../core/canary/make-canaries.ts';
+import { PkghuntError } from '../../core/errors.ts';
+import type {
+  LimitName,
+  Limits,
+  ModuleImport,
+  PhaseName,
+  PhaseStatus,
+  Survivor,
+} from '../../core/record/schema.ts';
+import { SANDBOX_LAYOUT } from '../../core/sandbox/layout.ts';
+import type { Tracer } from '../tracer/tracer.ts';
+import { bwrapArgs, launcherPrefix, sandboxEnv, setprivArgs } from './bwrap-args.ts';
+import { checkSandboxCapabilities, type SandboxCapabilities } from './capabilities.ts';
+import { createCgroups, type SandboxCgroups } from './cgroups.ts';
+import { type LaunchResult, launch, type OutputStream } from './launch.ts';
+import { killUid, listPidsOfUid } from './proc-scan.ts';
+import { prepareRunDir, removeRunDir } from './run-dir.ts';
+import { parseRunnerResult } from './runner-result.ts';
+import { allocateUid, releaseUid } from './uid-lock.ts';
+
+export const DEFAULT_STATE_DIR = '/run/pkghunt';
+const RUNNER_HOST_PATH = new URL('../../../sandbox/runner.py', import.meta.url);
+/** Time the runner gets after its own deadline to kill what is left and write its result. */
+const RUNNER_GRACE_MS = 3000;
+const SANDBOX_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export interface ExecOptions {
+  timeoutMs: number;
+  netns: string | null;
+  tracer: Tracer;
+  traceFile: string;
+  /** Decoded output as it arrives (UTF-8 sequences split across chunks are kept whole). */
+  onOutput?: (stream: OutputStream, text: string) => void;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  startedAt: number;
+  stdoutTail: string;
+  stderrTail: string;
+  outputBytes: number;
+  limitsHit: LimitName[];
+  /** Set when the launcher could not be spawned. */
+  spawnError: string | null;
+}
+
+export interface PhaseOptions extends ExecOptions {
+  /** The index URL as pip sees it inside the netns, e.g. http://127.0.0.1:PORT/simple/. */
+  indexUrl: string;
+  /** `name==version`, or the in-sandbox artifact path (SANDBOX_LAYOUT.artifactsDir/<basename>). */
+  target: string;
+  /** Install from the local artifact only, without any index. */
+  noIndex?: boolean;
+  /** The distribution to inspect / import; derived from `target` when absent. */
+  distributionName?: string;
+}
+
+export interface PhaseRun {
+  status: PhaseStatus;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  startedAt: number;
+  stdoutTail: string;
+  stderrTail: string;
+  outputBytes: number;
+  limitsHit: LimitName[];
+  reason: string | null;
+  survivors: Survivor[];
+  modules: ModuleImport[];
+  distribution: { name: string; version: string; topLevel: string[] } | null;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  /** The unprivileged host uid every sandboxed process runs as. */
+  readonly hostUid: number;
+  /** Host directory (a tmpfs) holding home, workdir, tmp, venv. */
+  readonly runDir: string;
+  readonly enforcement: Record<string, string>;
+  /** Runs any argv in the sandbox layout (tests, diagnostics). */
+  exec(argv: readonly string[], options: ExecOptions): Promise<ExecResult>;
+  runPhase(phase: PhaseName, options: PhaseOptions): Promise<PhaseRun>;
+  /** Kills everything, removes cgroups, the tmpfs and the run dir, releases the uid. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface CreateSandboxOptions {
+  id: string;
+  limits: Limits;
+  canaryToken: string;
+  /** Host path of a local sdist/wheel, exposed read-only at SANDBOX_LAYOUT.artifactsDir/<basename>. */
+  localArtifact?: string;
+  stateDir?: string;
+  uidBase?: number;
+}
+
+/** Where a sandbox's owner record lives: lets cleanupStaleSandboxes undo the work of a dead process. */
+export function ownerFile(stateDir: string, id: string): string {
+  return join(stateDir, 'runs', `${id}.owner.json`);
+}
+
+export function runDirOf(stateDir: string, id: string): string {
+  return join(stateDir, 'runs', id);
+}
+
+async function _diskNearlyFull(runDir: string): Promise<boolean> {
+  try {
+    const s = await statfs(runDir);
+    const total = s.blocks * s.bsize;
+    const free = s.bavail * s.bsize;
+    return free < Math.max(256 * 1024, total * 0.02);
+  } catch {
+    return false;
+  }
+}
+
+function _derivedDistribution(target: string): string | undefined {
+  const base = target.split('/').pop() ?? target;
+  if (base.endsWith('.whl')) return base.split('-')[0];
+  const sdist = /^(.+)-[^-]+\.(tar\.gz|zip|tar\.bz2|tgz)$/.exec(base);
+  if (sdist) return sdist[1];
+  return /^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(target)?.[1];
+}
+
+/** Creates one sandbox: a uid, a tmpfs run dir with canaries, cgroups. Call destroy() in a finally. */
+export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
+  if (!SANDBOX_ID.test(options.id)) {
+    throw new PkghuntError(
+      'SANDBOX_SETUP_FAILED',
+      `Cannot create a sandbox with id ${JSON.stringify(options.id)}`,
+      {
+        hint: 'Use letters, digits, dot, dash and underscore only.',
+      },
+    );
+  }
+  const caps: SandboxCapabilities = await checkSandboxCapabilities();
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const { id, limits } = options;
+  const canaries = makeCanaries(options.canaryToken);
+  const runnerSource = await readFile(RUNNER_HOST_PATH, 'utf8');
+  await mkdir(join(stateDir, 'runs'), { recursive: true, mode: 0o711 });
+  const hostUid = await allocateUid({
+    stateDir,
+    ...(options.uidBase === undefined ? {} : { base: options.uidBase }),
+  });
+  const runDir = runDirOf(stateDir, id);
+  let cgroups: SandboxCgroups | null = null;
+  let destroyed = false;
+  const memoryBytes = Math.floor(limits.memory_mb * 1024 * 1024);
+
+  async function killAll(): Promise<void> {
+    await cgroups?.killAll();
+    await killUid(hostUid);
+  }
+
+  async function destroy(): Promise<void> {
+    if (destroyed) return;
+    destroyed = true;
+    await killAll();
+    await cgroups?.remove();
+    await removeRunDir(runDir);
+    await unlink(ownerFile(stateDir, id)).catch(() => undefined);
+    if ((await listPidsOfUid(hostUid)).length === 0) await releaseUid(hostUid, { stateDir });
+  }
+
+  try {
+    // Claims the id: a second sandbox with the same id must fail here, before touching the first one's files.
+    await writeFile(
+      ownerFile(stateDir, id),
+      JSON.stringify({ pid: process.pid, uid: hostUid, runDir, cgroup: caps.cgroup }),
+      { mode: 0o600, flag: 'wx' },
+    );
+  } catch (error) {
+    await releaseUid(hostUid, { stateDir });
+    throw new PkghuntError(
+      'SANDBOX_SETUP_FAILED',
+      `Cannot create sandbox ${id}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'Use a unique id; run cleanupStaleSandboxes() to clear leftovers of a crashed run.',
+      },
+    );
+  }
+  try {
+    await prepareRunDir(runDir, {
+      uid: hostUid,
+      diskMb: limits.disk_mb,
+      canaries,
+      runnerSource,
+      localArtifact: options.localArtifact,
+    });
+    if (caps.cgroup !== null) {
+      cgroups = await createCgroups(id, { version: caps.cgroup, memoryBytes, pids: limits.pids });
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  const env = sandboxEnv(canaries.env);
+
+  function launcherArgv(command: readonly string[], netns: string | null): string[] {
+    // Without cgroups, rlimits: RLIMIT_NPROC counts per real uid, and this uid is the sandbox's alone.
+    const { tools } = caps;
+    const limiter =
+      cgroups === null ? [tools.prlimit, `--as=${memoryBytes}`, `--nproc=${limits.pids}`, '--'] : [];
+    return [
+      ...launcherPrefix(cgroups?.procsFiles() ?? [], tools),
+      ...limiter,
+      ...(netns === null ? [] : [tools.ip, 'netns', 'exec', netns]),
+      ...setprivArgs(hostUid, tools),
+      ...bwrapArgs(runDir, { unshareNet: netns === null, bwrap: tools.bwrap }),
+      '--',
+      ...command,
+    ];
+  }
+
+  async function run(
+    command: readonly string[],
+    execOptions: ExecOptions,
+    runOptions: { resultFd: boolean; hardTimeoutMs: number },
+  ): Promise<{ launched: LaunchResult; limitsHit: LimitName[] }> {
+    if (destroyed) throw new PkghuntError('INTERNAL', `Cannot run in sandbox ${id}: it was destroyed`);
+    const before = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
+    const argv = execOptions.tracer.wrap(launcherArgv(command, execOptions.netns), {
+      traceFile: execOptions.traceFile,
+    });
+    const launched = await launch(argv, {
+      timeoutMs: runOptions.hardTimeoutMs,
+      outputLimitBytes: Math.floor(limits.output_kb * 1024),
+      killAll,
+      resultFd: runOptions.resultFd,
+      env,
+      onOutput: execOptions.onOutput,
+    });
+    // Nothing of this run may outlive it: the next phase starts from a clean process table.
+    await killAll();
+    const after = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
+    const limitsHit: LimitName[] = [];
+    if (launched.timedOut) limitsHit.push('timeout');
+    if (after.oomKills > before.oomKills) limitsHit.push('memory');
+    if (after.pidsMaxEvents > before.pidsMaxEvents) limitsHit.push('pids');
+    if (await _diskNearlyFull(runDir)) limitsHit.push('disk');
+    if (launched.outputExceeded) limitsHit.push('output');
+    return { launched, limitsHit };
+  }
+
+  return {
+    id,
+    hostUid,
+    runDir,
+    enforcement: { ...caps.enforcement },
+    async exec(argv, execOptions) {
+      const { launched, limitsHit } = await run(argv, execOptions, {
+        resultFd: false,
+        hardTimeoutMs: execOptions.timeoutMs,
+      });
+      return {
+        exitCode: launched.exitCode,
+        signal: launched.signal,
+        durationMs: launched.durationMs,
+        startedAt: launched.startedAt,
+        stdoutTail: launched.stdoutTail,
+        stderrTail: launched.stderrTail,
+        outputBytes: launched.outputBytes,
+        limitsHit,
+        spawnError: launched.spawnError,
+      };
+    },
+    async runPhase(phase, phaseOptions) {
+      const distribution = phaseOptions.distributionName ?? _derivedDistribution(phaseOptions.target);
+      const command = [
+        SANDBOX_LAYOUT.python,
+        SANDBOX_LAYOUT.runner,
+        phase,
+        '--target',
+        phaseOptions.target,
+        '--deadline-ms',
+        String(Math.max(1000, phaseOptions.timeoutMs)),
+        ...(phaseOptions.noIndex === true ? ['--no-index'] : ['--index-url', phaseOptions.indexUrl]),
+        ...(distribution === undefined ? [] : ['--distribution', distribution]),
+      ];
+      const { launched, limitsHit } = await run(command, phaseOptions, {
+        resultFd: true,
+        hardTimeoutMs: phaseOptions.timeoutMs + RUNNER_GRACE_MS,
+      });
+      const parsed = parseRunnerResult(launched.result);
+      const result = parsed.ok ? parsed.value : null;
+      if (result?.timed_out === true && !limitsHit.includes('timeout')) limitsHit.unshift('timeout');
+      const base = {
+        exitCode: launched.exitCode,
+        signal: launched.signal,
+        durationMs: launched.durationMs,
+        startedAt: launched.startedAt,
+        stdoutTail: launched.stdoutTail,
+        stderrTail: launched.stderrTail,
+        outputBytes: launched.outputBytes,
+        limitsHit,
+        survivors: result?.survivors ?? [],
+        modules: result?.modules ?? [],
+        distribution:
+          result?.distribution == null
+            ? null
+            : {
+                name: result.distribution.name,
+                version: result.distribution.version,
+                topLevel: result.distribution.top_level,
+              },
+      };
+      return { ...base, ..._phaseStatus(phase, launched, limitsHit, parsed) };
+    },
+    destroy,
+  };
+}
+
+function _phaseStatus(
+  phase: PhaseName,
+  launched: LaunchResult,
+  limitsHit: readonly LimitName[],
+  parsed: ReturnType<typeof parseRunnerResult>,
+): { status: PhaseStatus; reason: string | null } {
+  if (launched.spawnError !== null) {
+    return { status: 'sandbox_error', reason: `Cannot start the sandbox: ${launched.spawnError}` };
+  }
+  if (limitsHit.includes('timeout'))
+    return { status: 'timeout', reason: `the ${phase} phase ran past its time limit` };
+  if (limitsHit.includes('output'))
+    return { status: 'failed', reason: 'the output limit was exceeded; the phase was killed' };
+  if (limitsHit.includes('memory'))
+    return { status: 'failed', reason: 'a process was killed by the memory limit' };
+  if (!parsed.ok) {
+    if (limitsHit.length > 0)
+      return { status: 'failed', reason: `${parsed.reason} (limits hit: ${limitsHit.join(', ')})` };
+    return { status: 'sandbox_error', reason: parsed.reason };
+  }
+  const result = parsed.value;
+  if (result.error !== null) return { status: 'failed', reason: result.error };
+  if (result.exit_code === 0) return { status: 'completed', reason: null };
+  const failedImport = result.modules.find((m) => m.status !== 'ok');
+  if (failedImport !== undefined) {
+    return {
+      status: 'failed',
+      reason: `import of ${failedImport.module} failed: ${failedImport.error ?? failedImport.status}`,
+    };
+  }
+  return {
+    status: 'failed',
+    reason: `${phase === 'install' ? 'pip' : 'the runner'} exited with code ${result.exit_code}`,
+  };
+}
+
+/** A fresh 16-hex-digit canary token. */
+export function newCanaryToken(): string {
+  return randomBytes(8).toString('hex');
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { listPidsOfUid } from '../../src/adapters/sandbox/proc-scan.ts';
+import { createSandbox, newCanaryToken } from '../../src/adapters/sandbox/sandbox.ts';
+import { noTracer } from '../../src/adapters/tracer/tracer.ts';
+import { SANDBOX_LAYOUT } from '../../src/core/sandbox/layout.ts';
+import { buildWheel, SMALL_LIMITS, testId } from './helpers.ts';
+
+const WHEEL = 'pkghunt_demo-0.1.0-py3-none-any.whl';
+
+// Imported in the import phase: the second module leaves a double-forked daemon behind.
+const FILES = {
+  'pkghunt_demo/__init__.py': 'VALUE = 42\n',
+  'pkghunt_demo_daemon.py': [
+    'import os',
+    'if os.fork() == 0:',
+    '    os.setsid()',
+    '    if os.fork() == 0:',
+    '        os.execv("/bin/sleep", ["sleep", "3600"])',
+    '    os._exit(0)',
+    '',
+  ].join('\n'),
+  'pkghunt_demo_broken.py': 'raise RuntimeError("broken on purpose")\n',
+};
+
+test('install phase installs a local wheel, import phase imports it, a daemon is found and killed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pkghunt-test-wheel-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const wheel = join(dir, WHEEL);
+  await buildWheel(wheel, { name: 'pkghunt-demo', version: '0.1.0', files: FILES });
+  const sb = await createSandbox({
+    id: testId('phase'),
+    limits: { ...SMALL_LIMITS, disk_mb: 256, memory_mb: 512 },
+    canaryToken: newCanaryToken(),
+    localArtifact: wheel,
+  });
+  try {
+    const common = {
+      netns: null,
+      tracer: noTracer,
+      traceFile: '/dev/null',
+      timeoutMs: 60_000,
+      indexUrl: 'http://127.0.0.1:9/simple/',
+      target: `${SANDBOX_LAYOUT.artifactsDir}/${WHEEL}`,
+      noIndex: true,
+    };
+    let streamed = '';
+    const install = await sb.runPhase('install', {
+      ...common,
+      onOutput: (_stream, text) => (streamed += text),
+    });
+    assert.equal(install.status, 'completed', `${install.reason} ${install.stderrTail}`);
+    assert.equal(install.exitCode, 0);
+    assert.match(install.stdoutTail, /Successfully installed pkghunt-demo-0\.1\.0/);
+    assert.match(streamed, /Successfully installed/);
+    assert.deepEqual(install.distribution, {
+      name: 'pkghunt-demo',
+      version: '0.1.0',
+      topLevel: ['pkghunt_demo', 'pkghunt_demo_broken', 'pkghunt_demo_daemon'],
+    });
+    assert.deepEqual(install.survivors, []);
+    assert.ok(install.startedAt > 1.6e9 && install.startedAt < 1e10);
+
+    const imported = await sb.runPhase('import', { ...common, distributionName: 'pkghunt-demo' });
+    const byName = new Map(imported.modules.map((m) => [m.module, m]));
+    assert.equal(byName.get('pkghunt_demo')?.status, 'ok');
+    assert.equal(byName.get('pkghunt_demo_daemon')?.status, 'ok');
+    assert.equal(byName.get('pkghunt_demo_broken')?.status, 'error');
+    assert.match(byName.get('pkghunt_demo_broken')?.error ?? '', /RuntimeError: broken on purpose/);
+    assert.equal(imported.status, 'failed');
+    assert.match(imported.reason ?? '', /pkghunt_demo_broken/);
+    const daemon = imported.survivors.find((s) => s.argv.join(' ') === 'sleep 3600');
+    assert.ok(daemon, `survivors: ${JSON.stringify(imported.survivors)}`);
+    assert.equal(daemon.killed, true);
+    assert.deepEqual(await listPidsOfUid(sb.hostUid), []);
+  } finally {
+    await sb.destroy();
+  }
+});
+
+test('a phase past its deadline ends with status timeout', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pkghunt-test-wheel-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const wheel = join(dir, 'pkghunt_slow-0.1.0-py3-none-any.whl');
+  await buildWheel(wheel, {
+    name: 'pkghunt-slow',
+    version: '0.1.0',
+    files: { 'pkghunt_slow.py': 'import time\ntime.sleep(60)\n' },
+  });
+  const sb = await createSandbox({
+    id: testId('slow'),
+    limits: { ...SMALL_LIMITS, disk_mb: 256, memory_mb: 512 },
+    canaryToken: newCanaryToken(),
+    localArtifact: wheel,
+  });
+  try {
+    const common = {
+      netns: null,
+      tracer: noTracer,
+      traceFile: '/dev/null',
+      indexUrl: 'http://127.0.0.1:9/simple/',
+      target: `${SANDBOX_LAYOUT.artifactsDir}/pkghunt_slow-0.1.0-py3-none-any.whl`,
+      noIndex: true,
+    };
+    const install = await sb.runPhase('install', { ...common, timeoutMs: 60_000 });
+    assert.equal(install.status, 'completed', `${install.reason} ${install.stderrTail}`);
+    const started = Date.now();
+    const imported = await sb.runPhase('import', { ...common, timeoutMs: 2000 });
+    assert.ok(Date.now() - started < 8000);
+    assert.equal(imported.status, 'timeout');
+    assert.ok(imported.limitsHit.includes('timeout'));
+    assert.equal(imported.modules[0]?.status, 'timeout');
+  } finally {
+    await sb.destroy();
+  }
+});
