@@ -28,7 +28,7 @@ export function sandboxEnv(canaryEnv: Record<string, string>): Record<string, st
 
 /**
  * bwrap arguments for the sandbox layout (see SANDBOX-NOTES.md). Mount order matters: the root
- * tmpfs first, binds after, the read-only remount of / last.
+ * (the run dir's `root`, see RUN_DIR_PARTS) first, binds on top of it after.
  */
 export function bwrapArgs(runDir: string, options: { unshareNet: boolean; bwrap: string }): string[] {
   const part = (name: keyof typeof RUN_DIR_PARTS) => join(runDir, RUN_DIR_PARTS[name]);
@@ -55,26 +55,12 @@ export function bwrapArgs(runDir: string, options: { unshareNet: boolean; bwrap:
     String(L.uid),
     '--gid',
     String(L.uid),
-    '--size',
-    String(1024 * 1024),
-    '--tmpfs',
+    '--bind',
+    part('root'),
     '/',
-    ...['/home', '/builds', '/opt', '/var'].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     '--ro-bind',
     '/usr',
     '/usr',
-    '--symlink',
-    'usr/bin',
-    '/bin',
-    '--symlink',
-    'usr/lib',
-    '/lib',
-    '--symlink',
-    'usr/lib64',
-    '/lib64',
-    '--symlink',
-    'usr/sbin',
-    '/sbin',
     '--ro-bind',
     part('etc'),
     '/etc',
@@ -91,21 +77,6 @@ export function bwrapArgs(runDir: string, options: { unshareNet: boolean; bwrap:
     '--bind',
     part('shm'),
     '/dev/shm',
-    '--bind',
-    part('tmp'),
-    L.tmp,
-    '--bind',
-    part('vartmp'),
-    '/var/tmp',
-    '--bind',
-    part('home'),
-    L.home,
-    '--bind',
-    part('workdir'),
-    L.workdir,
-    '--bind',
-    part('venv'),
-    L.venv,
     '--ro-bind',
     part('pkghunt'),
     L.pkghuntDir,
@@ -115,8 +86,6 @@ export function bwrapArgs(runDir: string, options: { unshareNet: boolean; bwrap:
     '0755',
     '--tmpfs',
     '/run',
-    '--dir',
-    '/root',
     '--chdir',
     L.workdir,
     // The environment comes from the launcher's own (see sandboxEnv), never from argv: canary values
@@ -125,8 +94,6 @@ export function bwrapArgs(runDir: string, options: { unshareNet: boolean; bwrap:
     '--setenv',
     'PWD',
     L.workdir,
-    '--remount-ro',
-    '/',
   ];
 }
 

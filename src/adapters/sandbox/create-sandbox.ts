@@ -110,6 +110,8 @@ export function runDirOf(stateDir: string, id: string): string {
   return join(stateDir, 'runs', id);
 }
 
+const DISK_POLL_MS = 100;
+
 async function _diskNearlyFull(runDir: string): Promise<boolean> {
   try {
     const s = await statfs(runDir);
@@ -231,6 +233,14 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     const argv = execOptions.tracer.wrap(launcherArgv(command, execOptions.netns), {
       traceFile: execOptions.traceFile,
     });
+    // The package may fill the disk and free it again before it exits (pip removes its build
+    // dirs): watch the tmpfs while the phase runs, not only at its end.
+    let diskFull = false;
+    const diskWatch = setInterval(() => {
+      void _diskNearlyFull(runDir).then((full) => {
+        diskFull ||= full;
+      });
+    }, DISK_POLL_MS);
     const launched = await launch(argv, {
       timeoutMs: runOptions.hardTimeoutMs,
       outputLimitBytes: Math.floor(limits.output_kb * 1024),
@@ -239,6 +249,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       env,
       onOutput: execOptions.onOutput,
     });
+    clearInterval(diskWatch);
     // Nothing of this run may outlive it: the next phase starts from a clean process table.
     await killAll();
     const after = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
@@ -246,7 +257,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     if (launched.timedOut) limitsHit.push('timeout');
     if (after.oomKills > before.oomKills) limitsHit.push('memory');
     if (after.pidsMaxEvents > before.pidsMaxEvents) limitsHit.push('pids');
-    if (await _diskNearlyFull(runDir)) limitsHit.push('disk');
+    if (diskFull || (await _diskNearlyFull(runDir))) limitsHit.push('disk');
     if (launched.outputExceeded) limitsHit.push('output');
     return { launched, limitsHit };
   }

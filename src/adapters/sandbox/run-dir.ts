@@ -11,13 +11,20 @@ import { runHostCommand } from './run-host-command.ts';
  * Sub-directories, bound at SANDBOX_LAYOUT paths: home, workdir, tmp, vartmp, shm, venv (owned by
  * the sandbox uid); etc and pkghunt (root-owned, bound read-only).
  */
+/**
+ * Everything writable lives under `root`, which becomes the sandbox's `/`: one mount, as on a
+ * normal machine, so a rename from /tmp to the home directory works (separate bind mounts made
+ * it fail with EXDEV, which broke real packages). Permissions, not mounts, keep the rest of `/`
+ * read-only: it is owned by host root, which the sandbox's user namespace does not map.
+ */
 export const RUN_DIR_PARTS = {
-  home: 'home',
-  workdir: 'workdir',
-  tmp: 'tmp',
-  vartmp: 'vartmp',
+  root: 'root',
+  home: `root${SANDBOX_LAYOUT.home}`,
+  workdir: `root${SANDBOX_LAYOUT.workdir}`,
+  tmp: `root${SANDBOX_LAYOUT.tmp}`,
+  vartmp: 'root/var/tmp',
   shm: 'shm',
-  venv: 'venv',
+  venv: `root${SANDBOX_LAYOUT.venv}`,
   etc: 'etc',
   pkghunt: 'pkghunt',
 } as const;
@@ -121,6 +128,12 @@ export async function prepareRunDir(
   }
   try {
     const part = (name: keyof typeof RUN_DIR_PARTS) => join(runDir, RUN_DIR_PARTS[name]);
+    // Mount points and the /bin-style symlinks must exist beforehand: inside, nobody may write to /.
+    await mkdir(part('root'), { mode: 0o755 });
+    for (const dir of ['usr', 'etc', 'proc', 'dev', 'run', 'pkghunt'])
+      await mkdir(join(part('root'), dir), { mode: 0o755 });
+    await mkdir(join(part('root'), 'root'), { mode: 0o700 });
+    for (const dir of ['bin', 'lib', 'lib64', 'sbin']) await symlink(`usr/${dir}`, join(part('root'), dir));
     for (const name of ['home', 'workdir', 'venv'] as const) await _mkdirOwned(part(name), uid, 0o755);
     for (const name of ['tmp', 'vartmp', 'shm'] as const) await _mkdirOwned(part(name), uid, 0o1777);
     await mkdir(join(part('etc'), 'ssl'), { recursive: true, mode: 0o755 });

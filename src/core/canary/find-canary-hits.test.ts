@@ -29,12 +29,20 @@ test('a clean phase has no canary hits', () => {
 test('reading a canary file is a hit, a failed open is not', () => {
   const aws = canaries.files.find((f) => f.canary === 'aws-credentials');
   assert.ok(aws);
-  const read: FileAccess = { path: aws.path, ops: ['read'], flags: [], count: 1, errors: [], pids: [42] };
+  const read: FileAccess = {
+    path: aws.path,
+    ops: ['read'],
+    flags: [],
+    count: 1,
+    failed: 0,
+    errors: [],
+    pids: [42],
+  };
   const hits = findCanaryHits(canaries, { ...none, files: [read] });
   assert.equal(hits.length, 1);
   assert.equal(hits[0]?.how, 'read');
   assert.equal(hits[0]?.canary, 'aws-credentials');
-  const failed: FileAccess = { ...read, errors: ['EACCES'] };
+  const failed: FileAccess = { ...read, failed: 1, errors: ['EACCES'] };
   assert.deepEqual(findCanaryHits(canaries, { ...none, files: [failed] }), []);
 });
 

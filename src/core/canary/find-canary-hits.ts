@@ -54,7 +54,7 @@ export function findCanaryHits(canaries: CanarySet, evidence: CanaryEvidence): C
 
   for (const file of canaries.files) {
     const access = evidence.files.find((f) => f.path === file.path);
-    if (access?.ops.includes('read') && access.errors.length < access.count) {
+    if (access?.ops.includes('read') && access.failed < access.count) {
       add({
         canary: file.canary,
         how: 'read',

@@ -37,7 +37,9 @@ export const FileAccess = z.object({
   flags: z.array(z.string()),
   /** How many syscalls touched this path. */
   count: z.number().int(),
-  /** Error names of failed attempts (ENOENT, EACCES, ...), when some failed. */
+  /** How many of those syscalls failed (`ops` are what was attempted). */
+  failed: z.number().int(),
+  /** Distinct error names of failed attempts (ENOENT, EACCES, ...). */
   errors: z.array(z.string()),
   /** Pids that touched the path (first few). */
   pids: z.array(z.number().int()),

@@ -25,9 +25,16 @@ export function sanitizeForTerminal(text: string): string {
   return out;
 }
 
+/** Renders a list, folding identical lines (setup.py runs once per build hook) into one with a count. */
 function list<T>(items: readonly T[], max: number, render: (item: T) => string): string[] {
-  const lines = items.slice(0, max).map((item) => `    ${sanitizeForTerminal(render(item))}`);
-  if (items.length > max) lines.push(`    ... and ${items.length - max} more (see --json)`);
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const line = sanitizeForTerminal(render(item));
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  const unique = [...counts.entries()];
+  const lines = unique.slice(0, max).map(([line, n]) => `    ${n > 1 ? `(x${n}) ` : ''}${line}`);
+  if (unique.length > max) lines.push(`    ... and ${unique.length - max} more (see --json)`);
   return lines;
 }
 
@@ -59,7 +66,7 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
   out.push(...list(phase.commands, max, (c) => `[${c.pid}] ${c.argv.map(shellQuote).join(' ')}`));
 
   const changed = phase.files.filter((f) => f.ops.some((op) => op !== 'read'));
-  const read = phase.files.filter((f) => f.ops.every((op) => op === 'read') && f.errors.length < f.count);
+  const read = phase.files.filter((f) => f.ops.every((op) => op === 'read') && f.failed < f.count);
   out.push(
     `  Files written or changed outside the install (${changed.length}):${changed.length === 0 ? ' none' : ''}`,
   );

