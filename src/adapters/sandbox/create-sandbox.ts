@@ -110,7 +110,7 @@ export function runDirOf(stateDir: string, id: string): string {
   return join(stateDir, 'runs', id);
 }
 
-const DISK_POLL_MS = 100;
+const DISK_POLL_MS = 50;
 
 async function _diskNearlyFull(runDir: string): Promise<boolean> {
   try {
@@ -257,7 +257,12 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     if (launched.timedOut) limitsHit.push('timeout');
     if (after.oomKills > before.oomKills) limitsHit.push('memory');
     if (after.pidsMaxEvents > before.pidsMaxEvents) limitsHit.push('pids');
-    if (diskFull || (await _diskNearlyFull(runDir))) limitsHit.push('disk');
+    // Best effort: a fill that is freed again within one poll is still seen through the error
+    // it caused, when a process printed it.
+    const enospc = /No space left on device|ENOSPC|\[Errno 28\]/.test(
+      `${launched.stdoutTail}\n${launched.stderrTail}`,
+    );
+    if (diskFull || enospc || (await _diskNearlyFull(runDir))) limitsHit.push('disk');
     if (launched.outputExceeded) limitsHit.push('output');
     return { launched, limitsHit };
   }
