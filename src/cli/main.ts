@@ -34,6 +34,14 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+// A reader that went away (`pkghunt ... | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
