@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-all}"
-mapfile -t unit < <(find src -name '*.test.ts' | sort)
-mapfile -t e2e < <(find test -name '*.test.ts' | sort)
+mapfile -t unit < <(find src bench -name "*.test.ts" | sort)
+mapfile -t e2e < <(find test -name "*.test.ts" | sort)
 case "$kind" in
   unit) files=("${unit[@]}") ;;
   e2e) files=("${e2e[@]}") ;;

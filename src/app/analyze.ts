@@ -45,6 +45,10 @@ export interface AnalyzeOptions {
   keepTraceDir?: string;
   tracer?: 'strace' | 'none';
   reporter?: Reporter;
+  /** Aborting destroys the sandbox at once and makes analyze throw INTERRUPTED. */
+  signal?: AbortSignal;
+  /** Called with each phase's raw trace file before it is deleted (e.g. to store it). */
+  onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
 }
 
 interface ResolvedTarget {
@@ -116,6 +120,12 @@ async function settledEvents(network: NetworkSandbox): Promise<CaptureEvent[]> {
   return network.events();
 }
 
+function throwIfAborted(signal: AbortSignal | undefined, requested: string): void {
+  if (signal?.aborted) {
+    throw new PkghuntError('INTERRUPTED', `Cannot finish the analysis of ${requested}: interrupted`);
+  }
+}
+
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -185,7 +195,10 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   let captured: CaptureEvent[] = [];
   let requests: IndexRequest[] = [];
   let consumed = 0;
+  let destroying: Promise<void> | null = null;
+  let removeAbortListener = (): void => {};
   try {
+    throwIfAborted(options.signal, requested);
     await checkCapabilities(tracer);
     reporter.report({ type: 'step', runId, step: 'starting index proxy and network sandbox' });
     proxy = await startIndexProxy({
@@ -203,7 +216,13 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       ...(target.localPath ? { localArtifact: target.localPath } : {}),
     });
     const pipIndexUrl = `http://127.0.0.1:${network.indexPort}/simple/`;
+    const stop = (): void => {
+      destroying ??= sandbox?.destroy() ?? null;
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    removeAbortListener = () => options.signal?.removeEventListener('abort', stop);
     for (const phase of phases) {
+      throwIfAborted(options.signal, requested);
       if (phase === 'import' && recordPhases.install && recordPhases.install.status !== 'completed') {
         recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
         continue;
@@ -226,17 +245,23 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       const events = isLast ? await network.close() : await settledEvents(network);
       const phaseEvents = events.slice(consumed);
       consumed = events.length;
+      const indexPaths = proxy
+        .requests()
+        .filter((r) => r.phase === phase)
+        .map((r) => r.path);
+      // A trace that cannot be read says nothing about the package: the phase becomes a
+      // sandbox_error in the record instead of failing the whole analysis.
       const assembled = await assemblePhase({
         run,
         traceLines: tracer === noTracer ? null : readLines(traceFile),
         capture: phaseEvents,
         canaries,
         indexPort: network.indexPort,
-        indexPaths: proxy
-          .requests()
-          .filter((r) => r.phase === phase)
-          .map((r) => r.path),
-      });
+        indexPaths,
+      }).catch((error: unknown) =>
+        phaseError('sandbox_error', `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`),
+      );
+      throwIfAborted(options.signal, requested);
       recordPhases[phase] = assembled;
       reporter.report({
         type: 'phase-end',
@@ -245,6 +270,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         status: assembled.status,
         durationMs: assembled.duration_ms,
       });
+      if (options.onTraceFile && tracer !== noTracer) await options.onTraceFile(phase, traceFile);
       if (options.keepTraceDir && tracer !== noTracer) {
         await mkdir(options.keepTraceDir, { recursive: true });
         await copyFile(traceFile, join(options.keepTraceDir, `${phase}.strace`)).catch(() => {});
@@ -253,7 +279,9 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   } catch (error) {
     throw toPkghuntError(error, 'SANDBOX_SETUP_FAILED');
   } finally {
+    removeAbortListener();
     const closing: Promise<unknown>[] = [];
+    if (destroying) closing.push(destroying);
     if (sandbox) closing.push(sandbox.destroy());
     if (network) {
       closing.push(
