@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBuildOwnCommand } from '../src/core/behaviour/build-own-commands.ts';
+import { isBuildOwnFile } from '../src/core/behaviour/build-own-files.ts';
 import { BehaviourRecord, type Phase } from '../src/core/record/schema.ts';
 
 const [recordsDir, labelsPath] = process.argv.slice(2);
@@ -63,7 +64,9 @@ for (const file of readdirSync(recordsDir)
   const dns = ps.some((p) => p.dns.length > 0);
   const cmds = ps.some((p) => p.commands.some((c) => !isBuildOwnCommand(c.argv)));
   const canary = ps.some((p) => p.canaries.length > 0);
-  const files = ps.some((p) => p.files.some((f) => f.ops.some((op) => op !== 'read')));
+  const files = ps.some((p) =>
+    p.files.some((f) => !isBuildOwnFile(f.path) && f.ops.some((op) => op !== 'read')),
+  );
   if (net) counts.network++;
   if (dns) counts.dns++;
   if (cmds) counts.commands++;
@@ -88,7 +91,9 @@ console.log(`| network connection caught by the sinkhole | ${counts.network} | $
 console.log(`| DNS lookup | ${counts.dns} | ${pct(counts.dns)} |`);
 console.log(`| commands beyond the build's own | ${counts.commands} | ${pct(counts.commands)} |`);
 console.log(`| canary hit (read or sent) | ${counts.canary} | ${pct(counts.canary)} |`);
-console.log(`| files written outside the install | ${counts.files} | ${pct(counts.files)} |`);
+console.log(
+  `| files written outside the install and pip's scratch | ${counts.files} | ${pct(counts.files)} |`,
+);
 console.log(`| none of network, DNS, commands, canaries | ${counts.nothing} | ${pct(counts.nothing)} |`);
 console.log(
   `| install completed with exit 0 | ${counts.installCompleted} | ${pct(counts.installCompleted)} |`,

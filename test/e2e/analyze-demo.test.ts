@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isBuildOwnCommand } from '../../src/core/behaviour/build-own-commands.ts';
+import { isBuildOwnFile } from '../../src/core/behaviour/build-own-files.ts';
 import { BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
 import { snapshotHost } from '../helpers/leftovers.ts';
 import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
@@ -51,6 +52,11 @@ describe('analyze on the demo index (real sandbox, strace, sinkhole, local index
       [],
     );
     assert.ok(phase.commands.length > 0, 'pip and its build hooks were traced');
+    const written = phase.files.filter((f) => !isBuildOwnFile(f.path) && f.ops.some((op) => op !== 'read'));
+    assert.deepEqual(
+      written.map((f) => f.path),
+      [],
+    );
     assert.equal(record.package.artifact?.filename, 'ph_demo_pure-1.0.0.tar.gz');
     assert.match(record.package.artifact?.sha256 ?? '', /^[0-9a-f]{64}$/);
     assert.ok(
