@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: analyse every demo package from the local demo index
-# (built by set-up from our own fixtures), print each summary, write the records to out/demo/.
+# The main job on the embedded default: hunt the demo index (built by set-up from our own
+# fixtures) with 2 sandboxes at once into a fresh SQLite store, print the aggregate tables,
+# and export the records to out/demo/ (one JSON per package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 index="$PWD/.cache/demo-index/simple"
 out="${PKGHUNT_DEMO_OUT:-out/demo}"
+work="$(mktemp -d /tmp/pkghunt-demo-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
-packages=(ph-demo-pure ph-demo-cext ph-demo-gist-dropper ph-demo-ci-exfil ph-demo-obfuscated)
 status=0
-for pkg in "${packages[@]}"; do
-  printf '\n\033[1m=== %s ===\033[0m\n' "$pkg"
-  if ! bin/pkghunt analyze "$pkg" --index-url "file://$index" --out "$out/$pkg.json" --timeout 120; then
-    status=1
-  fi
-done
-printf '\nRecords written to %s/\n' "$out"
+bin/pkghunt hunt --index-url "file://$index" --db "$work/pkghunt.db" --match 'ph-demo-*' --workers 2 --timeout 120 || status=$?
+bin/pkghunt export --db "$work/pkghunt.db" --format json-dir --out "$out"
+printf '\nRecords written to %s/ (show one with: bin/pkghunt analyze ... or read the JSON)\n' "$out"
 exit "$status"

@@ -23,6 +23,7 @@ declare -A need=(
   [/usr/bin/nc]=netcat-openbsd
   [/usr/bin/curl]=curl
   [/usr/bin/prlimit]=util-linux
+  [/usr/lib/postgresql/15/bin/initdb]=postgresql
 )
 missing=()
 for path in "${!need[@]}"; do

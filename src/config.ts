@@ -13,6 +13,7 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 const EnvSchema = z.object({
   PKGHUNT_CACHE_DIR: z.string().min(1).optional(),
   PKGHUNT_STATE_DIR: z.string().min(1).optional(),
+  PKGHUNT_DB: z.string().min(1).optional(),
   PKGHUNT_UID_BASE: z.coerce.number().int().min(1000).optional(),
   PKGHUNT_TIMEOUT: z.coerce.number().positive().optional(),
   PKGHUNT_MEMORY_MB: z.coerce.number().int().positive().optional(),
@@ -27,6 +28,8 @@ export const ConfigSchema = z.object({
   cacheDir: z.string(),
   /** Runtime state: sockets, uid locks, per-run directories (on tmpfs). */
   stateDir: z.string(),
+  /** The embedded store (SQLite file) of hunts; compressed traces go in a `traces` folder beside it. */
+  dbPath: z.string(),
   uidBase: z.number().int(),
   limits: z.object({
     timeout_s: z.number(),
@@ -60,8 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const cacheDir = resolve(e.PKGHUNT_CACHE_DIR ?? join(PROJECT_ROOT, '.cache'));
   return {
-    cacheDir: resolve(e.PKGHUNT_CACHE_DIR ?? join(PROJECT_ROOT, '.cache')),
+    cacheDir,
+    dbPath: e.PKGHUNT_DB ?? join(cacheDir, 'pkghunt.db'),
     stateDir: resolve(e.PKGHUNT_STATE_DIR ?? '/run/pkghunt'),
     uidBase: e.PKGHUNT_UID_BASE ?? 200000,
     limits: {

@@ -259,7 +259,10 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         indexPort: network.indexPort,
         indexPaths,
       }).catch((error: unknown) =>
-        phaseError('sandbox_error', `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`),
+        phaseError(
+          'sandbox_error',
+          `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`,
+        ),
       );
       throwIfAborted(options.signal, requested);
       recordPhases[phase] = assembled;

@@ -5,4 +5,6 @@ export const EXIT = {
   USAGE: 2,
   /** Reserved for the detection issue: a suspicious or malicious verdict. */
   SUSPICIOUS: 3,
+  /** A long run (hunt) stopped by Ctrl-C or SIGTERM; running it again resumes. */
+  INTERRUPTED: 130,
 } as const;

@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../app/analyze.ts';
 import { registerAnalyze } from './commands/analyze.ts';
+import { registerExport } from './commands/export.ts';
+import { registerHunt } from './commands/hunt.ts';
+import { registerIndex } from './commands/index-sync.ts';
+import { registerQuery } from './commands/query.ts';
+import { registerShow } from './commands/show.ts';
+import { registerWorker } from './commands/worker.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** The CLI: a thin shell that parses flags and hands over to the programmatic API in src/app. */
@@ -17,6 +23,14 @@ async function main(argv: string[]): Promise<number> {
   registerAnalyze(program, (code) => {
     exitCode = code;
   });
+  registerWorker(program, (code) => {
+    exitCode = code;
+  });
+  for (const register of [registerIndex, registerHunt, registerShow, registerQuery, registerExport]) {
+    register(program, (code) => {
+      exitCode = code;
+    });
+  }
   try {
     await program.parseAsync(argv);
   } catch (error) {

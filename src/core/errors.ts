@@ -20,7 +20,9 @@ export const ERROR_CODES = {
   TRACE_PARSE: 'a trace line could not be parsed',
   CAPTURE_PARSE: 'a capture event could not be parsed',
   RECORD_INVALID: 'a behaviour record does not match the schema',
+  STORE_UNAVAILABLE: 'the result store (database) could not be opened, read or written',
   CONFIG_INVALID: 'the configuration is invalid',
+  INTERRUPTED: 'the work was interrupted (Ctrl-C or SIGTERM) before it finished',
   INTERNAL: 'an unexpected internal error',
 } as const;
 

@@ -1,0 +1,204 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
+import { resolveIndexUrl } from '../../adapters/registry/index-url.ts';
+import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
+import { STUDY_QUERIES, type Store } from '../../adapters/store/store.ts';
+import { hunt } from '../../app/hunt.ts';
+import { loadConfig } from '../../config.ts';
+import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
+import { normalizeName } from '../../core/pypi/normalize-name.ts';
+import { createNdjsonReporter } from '../../reporter/ndjson-reporter.ts';
+import { createProgressBarReporter } from '../../reporter/progress-bar-reporter.ts';
+import { EXIT } from '../exit-codes.ts';
+import { printError } from '../output.ts';
+import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
+import { renderTable } from '../render-table.ts';
+import { openStore } from './open-store.ts';
+
+interface HuntFlags {
+  indexUrl?: string;
+  db?: string;
+  limit?: string;
+  from?: string;
+  match?: string;
+  since?: string;
+  allVersions?: boolean;
+  workers: string;
+  json?: boolean;
+  timeout?: string;
+  maxAttempts: string;
+  leaseSeconds?: string;
+  retryDelay?: string;
+  tracer: 'strace' | 'none';
+}
+
+async function readNames(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch((cause: unknown) => {
+    throw new PkghuntError('LOCAL_FILE_NOT_FOUND', `Cannot read the list of names ${path}`, { cause });
+  });
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map(normalizeName);
+}
+
+/** The study's aggregate tables, as text or as one object. */
+export async function studyTables(
+  store: Store,
+): Promise<Record<string, Record<string, string | number | null>[]>> {
+  const tables: Record<string, Record<string, string | number | null>[]> = {};
+  for (const name of STUDY_QUERIES) tables[name] = await store.query(name);
+  return tables;
+}
+
+const TITLES: Record<string, string> = {
+  connected: 'Packages that connected out during install',
+  hosts: 'Destinations contacted (any phase), by number of packages',
+  dns: 'DNS names looked up, by number of packages',
+  commands: "Commands executed beyond the build's own",
+  outcomes: 'Outcomes of the analyses',
+};
+
+export function renderStudyTables(tables: Record<string, Record<string, string | number | null>[]>): string {
+  return Object.entries(tables)
+    .map(([name, rows]) => renderTable(rows, { title: `\n${TITLES[name] ?? name} (pkghunt query ${name}):` }))
+    .join('');
+}
+
+async function runHunt(flags: HuntFlags): Promise<number> {
+  const json = flags.json === true;
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 1) {
+      if (!json)
+        process.stderr.write(
+          '\npkghunt: stopping: destroying the running sandboxes (again to quit at once)\n',
+        );
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const config = loadConfig();
+    const workers = positiveInteger(flags.workers, '--workers') ?? 1;
+    const maxAttempts = positiveInteger(flags.maxAttempts, '--max-attempts') ?? 3;
+    const limit = positiveInteger(flags.limit, '--limit');
+    const timeoutS = positiveNumber(flags.timeout, '--timeout');
+    const leaseS = positiveNumber(flags.leaseSeconds, '--lease-seconds');
+    const retryS = positiveNumber(flags.retryDelay, '--retry-delay');
+    const since = isoDate(flags.since, '--since');
+    const names = flags.from !== undefined ? await readNames(flags.from) : undefined;
+    const indexUrl = await resolveIndexUrl({
+      ...(flags.indexUrl !== undefined ? { cliValue: flags.indexUrl } : {}),
+      env: process.env,
+    });
+    const { store, traceDir } = await openStore(flags.db, config);
+    try {
+      // A hunt resumed after a crash or SIGKILL undoes what its predecessor left on this host.
+      await cleanupStaleSandboxes({ stateDir: config.stateDir });
+      await cleanupStaleNetns();
+      const summary = await hunt(store, {
+        config,
+        indexUrl,
+        selection: {
+          ...(names !== undefined ? { names } : {}),
+          ...(flags.match !== undefined ? { match: flags.match } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        },
+        ...(flags.allVersions ? { allVersions: true } : {}),
+        ...(since !== undefined ? { since } : {}),
+        workers,
+        maxAttempts,
+        ...(timeoutS !== undefined ? { timeoutS } : {}),
+        ...(leaseS !== undefined ? { leaseMs: leaseS * 1000 } : {}),
+        ...(retryS !== undefined ? { retryBaseMs: retryS * 1000 } : {}),
+        traceDir,
+        tracer: flags.tracer,
+        reporter: json ? createNdjsonReporter(process.stdout) : createProgressBarReporter(),
+        signal: controller.signal,
+      });
+      const tables = await studyTables(store);
+      const failed = await store.failedJobs();
+      if (json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            type: 'summary',
+            ...summary,
+            failed: failed.map((j) => ({ project: j.project, version: j.version, reason: j.lastError })),
+            tables,
+          })}\n`,
+        );
+      } else {
+        process.stdout.write(renderStudyTables(tables));
+        if (failed.length > 0) {
+          process.stdout.write(
+            renderTable(
+              failed.map((j) => ({
+                project: j.project,
+                version: j.version,
+                attempts: j.attempts,
+                reason: j.lastError,
+              })),
+              { title: '\nFailed packages:' },
+            ),
+          );
+        }
+      }
+      return summary.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    return printError(toPkghuntError(error), { json });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerHunt(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('hunt')
+    .description(
+      'Analyse a selection of the index (latest releases by default), K sandboxes at once; resumable',
+    )
+    .option('--index-url <url>', "package index; default: pip's configured index")
+    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option('--limit <n>', 'at most N projects (in name order)')
+    .option('--from <file>', 'only the projects named in FILE, one per line')
+    .option('--match <glob>', "only projects whose normalised name matches the glob, e.g. 'django-*'")
+    .option('--since <date>', 'only releases uploaded since DATE (YYYY-MM-DD)')
+    .option('--all-versions', "also analyse a project's older final releases")
+    .option('--workers <k>', 'sandboxes at once', '1')
+    .option('--json', 'NDJSON events on stdout instead of the progress bar, then a summary object')
+    .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
+    .option('--max-attempts <n>', 'attempts per package before it ends failed', '3')
+    .option(
+      '--lease-seconds <s>',
+      "how long a running job stays a dead hunt's before it is retried (default 600)",
+    )
+    .option('--retry-delay <s>', 'delay before the first retry, doubling each time (default 30)')
+    .addOption(
+      new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'),
+    )
+    .addHelpText(
+      'after',
+      `
+Re-running the same command resumes: finished packages are skipped, interrupted ones retried.
+Ctrl-C (or SIGTERM) destroys the running sandboxes and hands their jobs back; twice quits at once.
+Exit codes: 0 finished (whatever the packages did), 1 failure, 2 bad usage, 130 interrupted.
+
+Examples:
+  pkghunt hunt --workers 2 --limit 100
+  pkghunt hunt --index-url file://$PWD/.cache/demo-index/simple --match 'ph-demo-*' --workers 2`,
+    )
+    .action(async (flags: HuntFlags) => {
+      setExit(await runHunt(flags));
+    });
+}
