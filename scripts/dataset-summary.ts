@@ -29,6 +29,20 @@ const counts = {
   timeout: 0,
 };
 const nothing: string[] = [];
+const nothingWhy = new Map<string, number>();
+
+/** A crude reason for a silent sample, from its install output (for the report, not for detection). */
+function silentReason(record: BehaviourRecord): string {
+  const install = record.phases.install;
+  const text = `${install?.stdout_tail ?? ''}\n${install?.stderr_tail ?? ''}`;
+  if (install?.status === 'completed' && install.exit_code === 0) return 'installed, nothing observable';
+  const missing = /No module named '([^']+)'/.exec(text);
+  if (missing) return 'setup.py needs a module the build environment lacks';
+  if (/USERPROFILE|APPDATA|LOCALAPPDATA|winreg|windll|powershell|\.exe\b|WinError/i.test(text))
+    return 'Windows-only code';
+  if (install?.status === 'timeout') return 'timed out';
+  return 'install failed for another reason';
+}
 const failures: string[] = [];
 
 function phases(record: BehaviourRecord): Phase[] {
@@ -74,8 +88,10 @@ for (const file of readdirSync(recordsDir)
   if (files) counts.files++;
   if (!net && !dns && !cmds && !canary) {
     counts.nothing++;
+    const why = silentReason(record);
+    nothingWhy.set(why, (nothingWhy.get(why) ?? 0) + 1);
     nothing.push(
-      `${name} (install ${record.phases.install?.status}, exit ${record.phases.install?.exit_code})`,
+      `${name} (install ${record.phases.install?.status}, exit ${record.phases.install?.exit_code}: ${why})`,
     );
   }
 }
@@ -99,5 +115,12 @@ console.log(
   `| install completed with exit 0 | ${counts.installCompleted} | ${pct(counts.installCompleted)} |`,
 );
 console.log(`| a phase timed out | ${counts.timeout} | ${pct(counts.timeout)} |`);
+if (nothingWhy.size > 0) {
+  console.log('\nWhy the silent samples were silent (from their install output):\n');
+  console.log('| reason | samples |');
+  console.log('| --- | --- |');
+  for (const [why, n] of [...nothingWhy.entries()].sort((a, b) => b[1] - a[1]))
+    console.log(`| ${why} | ${n} |`);
+}
 if (failures.length > 0) console.log(`\nAnalysis failures:\n${failures.map((f) => `- ${f}`).join('\n')}`);
 if (nothing.length > 0) console.log(`\nNothing observable:\n${nothing.map((f) => `- ${f}`).join('\n')}`);
