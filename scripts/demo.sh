@@ -11,6 +11,10 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 status=0
 bin/pkghunt hunt --index-url "file://$index" --db "$work/pkghunt.db" --match 'ph-demo-*' --workers 2 --timeout 120 || status=$?
+for pkg in ph-demo-pure ph-demo-cext ph-demo-gist-dropper ph-demo-ci-exfil ph-demo-obfuscated; do
+  printf '\n\033[1m=== %s ===\033[0m\n' "$pkg"
+  bin/pkghunt show "$pkg" --db "$work/pkghunt.db" || status=$?
+done
 bin/pkghunt export --db "$work/pkghunt.db" --format json-dir --out "$out"
-printf '\nRecords written to %s/ (show one with: bin/pkghunt analyze ... or read the JSON)\n' "$out"
+printf '\nRecords written to %s/ (one JSON per package; the summaries above are `bin/pkghunt show NAME`)\n' "$out"
 exit "$status"

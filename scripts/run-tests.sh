@@ -13,5 +13,18 @@ case "$kind" in
   *) echo "usage: run-tests.sh unit|e2e|all" >&2; exit 2 ;;
 esac
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-# Sandboxes are heavy on 2 cores: run test files one at a time.
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Sandboxes are heavy on 2 cores: run test files one at a time. The spec reporter is for people;
+# a TAP copy gives the closing "N passed, N failed" line.
+tap="$(mktemp /tmp/pkghunt-tap-XXXXXX)"
+trap 'rm -f "$tap"' EXIT
+set +e
+node --import tsx --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+code=$?
+set -e
+pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -1)
+fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -1)
+skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$tap" | tail -1)
+echo "${pass:-0} passed, ${fail:-0} failed, ${skipped:-0} skipped"
+exit "$code"

@@ -15,6 +15,7 @@ import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
+import { huntOnPostgres } from './hunt-postgres.ts';
 import { openStore } from './open-store.ts';
 
 interface HuntFlags {
@@ -98,6 +99,23 @@ async function runHunt(flags: HuntFlags): Promise<number> {
       ...(flags.indexUrl !== undefined ? { cliValue: flags.indexUrl } : {}),
       env: process.env,
     });
+    if (flags.db !== undefined && /^postgres(ql)?:\/\//.test(flags.db)) {
+      const result = await huntOnPostgres({
+        db: flags.db,
+        indexUrl,
+        names,
+        match: flags.match,
+        limit,
+        json,
+        signal: controller.signal,
+        unsupported: [
+          ...(flags.since !== undefined ? ['--since'] : []),
+          ...(flags.allVersions ? ['--all-versions'] : []),
+        ],
+      });
+      if (json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...result })}\n`);
+      return result.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+    }
     const { store, traceDir } = await openStore(flags.db, config);
     try {
       // A hunt resumed after a crash or SIGKILL undoes what its predecessor left on this host.
@@ -169,7 +187,10 @@ export function registerHunt(program: Command, setExit: (code: number) => void):
       'Analyse a selection of the index (latest releases by default), K sandboxes at once; resumable',
     )
     .option('--index-url <url>', "package index; default: pip's configured index")
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option(
+      '--db <file|url>',
+      'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db), or postgres://... to coordinate `pkghunt worker`s',
+    )
     .option('--limit <n>', 'at most N projects (in name order)')
     .option('--from <file>', 'only the projects named in FILE, one per line')
     .option('--match <glob>', "only projects whose normalised name matches the glob, e.g. 'django-*'")
