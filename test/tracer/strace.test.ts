@@ -28,7 +28,8 @@ test('wrap keeps the flags the parser relies on', () => {
   ]);
   assert.ok(!argv.includes('-qq'), '-qq would hide the exit lines');
   assert.deepEqual(argv.slice(-5), ['-o', '/tmp/t', '--', 'echo', 'x']);
-  assert.match(argv[8] ?? '', /^trace=.*\bexecve\b.*\bclone\b.*\bchdir\b.*\bconnect\b/);
+  assert.equal(argv[8], '-e');
+  assert.match(argv[9] ?? '', /^trace=.*\bexecve\b.*\bclone\b.*\bchdir\b.*\bconnect\b/);
 });
 
 test('real strace run: execve argv, relative path after chdir, connect to 127.0.0.1', async (t) => {
