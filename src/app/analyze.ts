@@ -20,6 +20,7 @@ import { noTracer, type Tracer } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
 import { makeCanaries } from '../core/canary/make-canaries.ts';
 import { PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { normalizeName } from '../core/pypi/normalize-name.ts';
 import { parsePackageSpec } from '../core/pypi/package-spec.ts';
 import {
   BehaviourRecord,
@@ -73,7 +74,7 @@ async function resolveTarget(
     reporter.report({ type: 'step', runId, step: 'inspecting local archive', detail: spec.path });
     const info = await inspectArchive(spec.path);
     return {
-      name: info.name,
+      name: normalizeName(info.name),
       version: info.version,
       source: 'local',
       pipTarget: `${SANDBOX_LAYOUT.artifactsDir}/${basename(spec.path)}`,
