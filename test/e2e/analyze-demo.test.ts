@@ -128,6 +128,11 @@ describe('analyze on the demo index (real sandbox, strace, sinkhole, local index
     const lines = commandLines(phase);
     assert.ok(lines.some((c) => c.startsWith('grep ci-token .git/config')));
     assert.ok(lines.some((c) => c.startsWith('nc ') && c.includes(host) && c.includes('5566')));
+    assert.deepEqual(
+      record.phases.import?.modules.map((m) => m.status),
+      ['ok'],
+      'the package still installs and imports',
+    );
   });
 
   test('the obfuscated setup.py: the commands it really runs are recorded', async () => {
