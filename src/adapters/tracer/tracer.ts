@@ -11,6 +11,11 @@ export interface Tracer {
    * The tracer itself runs outside the sandbox (it wraps the sandbox launcher).
    */
   wrap(command: readonly string[], options: { traceFile: string }): string[];
+  /**
+   * The trace as strace `-f -ttt` lines for TraceBehaviourBuilder, for tracers whose own format
+   * differs (bpftrace). Absent: the trace file already holds strace lines.
+   */
+  readTrace?(traceFile: string): AsyncIterable<string>;
 }
 
 /** The null tracer: runs the command as it is (benchmarks compare against it). */
