@@ -23,6 +23,7 @@ declare -A need=(
   [/usr/bin/nc]=netcat-openbsd
   [/usr/bin/curl]=curl
   [/usr/bin/prlimit]=util-linux
+  [/usr/bin/bpftrace]=bpftrace
   [/usr/lib/postgresql/15/bin/initdb]=postgresql
 )
 missing=()
@@ -39,6 +40,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The experimental bpftrace tracer needs tracefs (kept optional: analyze defaults to strace).
+if [ ! -e /sys/kernel/tracing/events ] && [ "$(id -u)" -eq 0 ]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || say "tracefs unavailable: the bpftrace tracer will not work (strace is the default)"
 fi
 
 # npm dependencies: only when the lock file changed since the last install.
