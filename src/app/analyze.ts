@@ -22,6 +22,7 @@ import { makeCanaries } from '../core/canary/make-canaries.ts';
 import { PkghuntError, toPkghuntError } from '../core/errors.ts';
 import { normalizeName } from '../core/pypi/normalize-name.ts';
 import { parsePackageSpec } from '../core/pypi/package-spec.ts';
+import { emptyPhase } from '../core/record/empty-phase.ts';
 import {
   BehaviourRecord,
   type IndexRequest,
@@ -141,24 +142,7 @@ async function* readLines(path: string): AsyncGenerator<string> {
 }
 
 function phaseError(status: Phase['status'], reason: string): Phase {
-  return {
-    status,
-    exit_code: null,
-    duration_ms: 0,
-    stdout_tail: '',
-    stderr_tail: '',
-    reason,
-    limits_hit: [],
-    commands: [],
-    files: [],
-    file_summary: [],
-    dns: [],
-    connections: [],
-    canaries: [],
-    survivors: [],
-    modules: [],
-    process_count: 0,
-  };
+  return emptyPhase({ status, reason });
 }
 
 /**

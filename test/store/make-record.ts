@@ -1,26 +1,9 @@
+import { emptyPhase } from '../../src/core/record/empty-phase.ts';
 import { type BehaviourRecord, type Phase, SCHEMA_VERSION } from '../../src/core/record/schema.ts';
 
 /** A small valid record; `install` overrides the install phase's fields. */
 export function makeRecord(name: string, version: string, install: Partial<Phase> = {}): BehaviourRecord {
-  const phase: Phase = {
-    status: 'completed',
-    exit_code: 0,
-    duration_ms: 10,
-    stdout_tail: '',
-    stderr_tail: '',
-    reason: null,
-    limits_hit: [],
-    commands: [],
-    files: [],
-    file_summary: [],
-    dns: [],
-    connections: [],
-    canaries: [],
-    survivors: [],
-    modules: [],
-    process_count: 1,
-    ...install,
-  };
+  const phase: Phase = emptyPhase({ exit_code: 0, duration_ms: 10, process_count: 1, ...install });
   return {
     schema_version: SCHEMA_VERSION,
     tool: { name: 'pkghunt', version: '0.1.0' },

@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { emptyPhase } from '../record/empty-phase.ts';
 import type { BehaviourRecord, Phase } from '../record/schema.ts';
 import { renderSummary, sanitizeForTerminal, shellQuote } from './render-summary.ts';
 
 function phase(overrides: Partial<Phase>): Phase {
-  return {
-    status: 'completed',
-    exit_code: 0,
-    duration_ms: 1000,
-    stdout_tail: '',
-    stderr_tail: '',
-    reason: null,
-    limits_hit: [],
-    commands: [],
-    files: [],
-    file_summary: [],
-    dns: [],
-    connections: [],
-    canaries: [],
-    survivors: [],
-    modules: [],
-    process_count: 1,
-    ...overrides,
-  };
+  return emptyPhase({ exit_code: 0, duration_ms: 1000, process_count: 1, ...overrides });
 }
 
 function record(install: Phase): BehaviourRecord {
