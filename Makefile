@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test typecheck lint unit e2e bench dataset clean
+.PHONY: help setup demo test typecheck lint unit e2e bench dataset eval clean
 
 help:
 	@echo "make demo   - set up (apt, npm, sandbox) and analyse the embedded demo index"
@@ -35,6 +35,9 @@ bench: setup
 
 dataset: setup
 	@bash scripts/dataset.sh
+
+eval: setup
+	@bash scripts/eval.sh
 
 clean:
 	rm -rf .cache out

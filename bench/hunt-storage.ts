@@ -3,12 +3,16 @@
  * (its raw file) and from the records in out/dataset/records (real malware samples analysed by
  * `make dataset`: only read as JSON, never run). Prints the "## Storage per package" section.
  * CLI: node --import tsx bench/hunt-storage.ts --raw .cache/bench-results/hunt-throughput.json [--records DIR]
+ * Or, from the SQLite stores of hunts run for this purpose (one per way of keeping traces):
+ *   node --import tsx bench/hunt-storage.ts --store LABEL=path/to/hunt.db [--store ...]
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
+import { z } from 'zod';
 import { PROJECT_ROOT } from '../src/config.ts';
-import { utcNow, writeFileMaking } from './hunt-common.ts';
+import { machineLine, utcNow, writeFileMaking } from './hunt-common.ts';
 import { type StoredRow, ThroughputRaw } from './hunt-raw.ts';
 import { summarize } from './stats.ts';
 
@@ -110,7 +114,7 @@ export function renderStorage(input: {
     '',
     '### Notes',
     '',
-    `- The trace is the bulk: the store compresses strace text ${shrink === null ? '?' : `${shrink.min.toFixed(0)}–${shrink.max.toFixed(0)}x`} with brotli quality 5 (chosen for speed: compression runs on the hunt's critical path). ` +
+    `- The store compresses the kept trace text ${shrink === null ? '?' : `${shrink.min.toFixed(0)}–${shrink.max.toFixed(0)}x`} (src/adapters/store/trace-blobs.ts: \`--keep-traces reduced\`, the default, at brotli quality 11; \`full\` at quality 9). ` +
       `Quality 11 would bring the median to ${q11Total === null ? 'n/a' : `${kb(q11Total.median)} KB`}` +
       `${q11Total === null ? '' : q11Total.median <= TARGET_BYTES ? ' (within the target)' : ' (still over the target)'}; ` +
       'further cuts would need a shared dictionary (every trace starts with the same Python start-up) or dropping trace lines the record already summarises.',
@@ -128,7 +132,99 @@ export function renderStorage(input: {
   return lines.join('\n');
 }
 
+const StoreTrace = z.object({
+  bytes: z.number(),
+  storedBytes: z.number(),
+  content: z.string().optional(),
+  fullBytes: z.number().optional(),
+});
+
+export interface StoreBytes {
+  label: string;
+  packages: { project: string; record: number; trace: number; traceText: number; fullTrace: number }[];
+}
+
+/** Record (compact JSON as stored) and traces (as stored, and before reduction) of each result. */
+export function readStoreBytes(label: string, path: string): StoreBytes {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = z
+      .array(z.object({ project: z.string(), recordBytes: z.number(), traces: z.string() }))
+      .parse(
+        db
+          .prepare(
+            'SELECT project, length(CAST(record AS BLOB)) AS recordBytes, traces FROM results ORDER BY project',
+          )
+          .all(),
+      );
+    return {
+      label,
+      packages: rows.map((r) => {
+        const traces = z.array(StoreTrace).parse(JSON.parse(r.traces));
+        return {
+          project: r.project,
+          record: r.recordBytes,
+          trace: traces.reduce((a, t) => a + t.storedBytes, 0),
+          traceText: traces.reduce((a, t) => a + t.bytes, 0),
+          fullTrace: traces.reduce((a, t) => a + (t.fullBytes ?? t.bytes), 0),
+        };
+      }),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export function renderStoreStorage(input: { stores: StoreBytes[]; date: string; command: string }): string {
+  const med = (xs: number[]): number => summarize(xs)?.median ?? 0;
+  const lines = [
+    '## Storage per package',
+    '',
+    `Computed on ${input.date} on ${machineLine()} with \`${input.command}\`, from the SQLite stores of hunts of the bench packages (bench/bench-packages.ts, bench index), one store per way of keeping traces (\`hunt --keep-traces\`).`,
+    '',
+    'Per package: the record as the store keeps it (`results.record`, compact JSON) plus its traces as stored (brotli files under `traces/`, listed in `results.traces`). KB = 1024 bytes.',
+    '',
+    '| store | package | record, KB | stored trace, KB | record + trace, KB | kept trace text, KB | tracer output, KB |',
+    '| ----- | ------- | ---------: | ---------------: | -----------------: | ------------------: | ----------------: |',
+    ...input.stores.flatMap((s) =>
+      s.packages.map(
+        (p) =>
+          `| ${s.label} | ${p.project} | ${kb(p.record)} | ${kb(p.trace)} | ${kb(p.record + p.trace)} | ${kb(p.traceText)} | ${kb(p.fullTrace)} |`,
+      ),
+    ),
+    '',
+    '| store | packages | median record + trace, KB | max, KB | median record, KB | target (≤ 20 KB) |',
+    '| ----- | -------: | ------------------------: | ------: | ----------------: | ---------------- |',
+    ...input.stores.map((s) => {
+      const totals = s.packages.map((p) => p.record + p.trace);
+      const m = med(totals);
+      return `| ${s.label} | ${s.packages.length} | ${kb(m)} | ${kb(Math.max(0, ...totals))} | ${kb(med(s.packages.map((p) => p.record)))} | ${m <= TARGET_BYTES ? 'met' : `missed by ${kb(m - TARGET_BYTES)} KB`} |`;
+    }),
+    '',
+  ];
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--store')) {
+    const stores = new Command('hunt-storage')
+      .option('--store <label=path>', 'a hunt store (repeat)', (v: string, all: string[]) => [...all, v], [])
+      .option('--command <text>', 'the command line shown in the report')
+      .parse()
+      .opts<{ store: string[]; command?: string }>();
+    process.stdout.write(
+      renderStoreStorage({
+        stores: stores.store.map((s) => {
+          const at = s.indexOf('=');
+          return readStoreBytes(s.slice(0, at), s.slice(at + 1));
+        }),
+        date: utcNow(),
+        command: stores.command ?? `node --import tsx bench/hunt-storage.ts ${argv.join(' ')}`,
+      }),
+    );
+    return;
+  }
   const opts = new Command('hunt-storage')
     .requiredOption('--raw <file>', 'raw results of bench/hunt-throughput.ts')
     .option('--records <dir>', 'records of `make dataset`', join(PROJECT_ROOT, 'out', 'dataset', 'records'))

@@ -16,6 +16,15 @@ function input(straceMs: number, lifecycleMs: number): ReportInput {
       innerMs: 1300,
       note: null,
     });
+    installs.push({
+      pkg: 'a',
+      variant: 'bpftrace',
+      round,
+      ok: true,
+      wallMs: 1300,
+      innerMs: 1150,
+      note: null,
+    });
   }
   installs.push({ pkg: 'a', variant: 'strace', round: 4, ok: false, wallMs: 1, innerMs: 0, note: 'boom' });
   return {
@@ -35,7 +44,8 @@ function input(straceMs: number, lifecycleMs: number): ReportInput {
 test('the report says met when sandbox+strace stays within 1.6x bare', () => {
   const md = renderOverheadReport(input(1500, 90));
   assert.match(md, /^## Analyze overhead\n/);
-  assert.match(md, /≤ 1.6x bare[^\n]*: 1.50x, \*\*met\*\*/);
+  assert.match(md, /sandbox\+strace ≤ 1.6x bare[^\n]*: 1.50x, \*\*met\*\*/);
+  assert.match(md, /sandbox\+bpftrace ≤ 1.6x bare[^\n]*: 1.30x, \*\*met\*\*; every package within it/);
   assert.match(md, /≤ 150 ms[^\n]*: 90 ms, \*\*met\*\*/);
   assert.match(md, /\| a \| a-1.tar.gz \| 1.00 \(1.00–1.00\) \| 1.20 /);
 });

@@ -1,7 +1,8 @@
 """pkghunt in-sandbox runner (Python 3.11 stdlib only).
 
 Runs as the unprivileged sandbox user inside bwrap. Phase `install` creates the venv and runs
-pip; phase `import` imports each top-level module of the installed distribution. After each
+pip; phase `import` imports each top-level module of each dependency (deepest first), then of the
+installed distribution, each module in its own process. After each
 step, every process still alive in the sandbox's pid namespace is recorded and killed. The result
 goes to fd 3, which no child inherits, as one JSON object; the exit code is pip's (install) or 0/1
 (import: all modules imported or not).
@@ -151,14 +152,22 @@ def top_level_of(dist):
     return sorted(n for n in names if n.isidentifier())
 
 
-def find_distribution(wanted):
-    """Reads the installed distribution's metadata from the venv's files, without running its code."""
+def _venv_distributions():
     from importlib import metadata
 
     sites = glob.glob(VENV + "/lib/python3*/site-packages")
     if not sites:
-        return None
-    dists = list(metadata.distributions(path=sites))
+        return []
+    return list(metadata.distributions(path=sites))
+
+
+def _describe(dist):
+    return {"name": dist.metadata["Name"] or "", "version": dist.version or "", "top_level": top_level_of(dist)}
+
+
+def find_distribution(wanted):
+    """Reads the installed distribution's metadata from the venv's files, without running its code."""
+    dists = _venv_distributions()
     chosen = None
     if wanted:
         for dist in dists:
@@ -168,11 +177,50 @@ def find_distribution(wanted):
         chosen = dists[0]
     if chosen is None:
         return None
-    return {
-        "name": chosen.metadata["Name"] or "",
-        "version": chosen.version or "",
-        "top_level": top_level_of(chosen),
-    }
+    return _describe(chosen)
+
+
+def installed_distributions():
+    """Every distribution pip put in the venv (it starts empty: the package and its dependency closure)."""
+    return sorted(
+        ({"name": d.metadata["Name"] or "", "version": d.version or ""} for d in _venv_distributions()),
+        key=lambda d: normalize(d["name"]),
+    )
+
+
+def _required_names(dist):
+    names = []
+    for line in dist.requires or []:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if match:
+            names.append(normalize(match.group(1)))
+    return names
+
+
+def dependencies_in_import_order(wanted):
+    """The venv's other distributions, each after the ones it requires (deepest first), so a
+    dependency's import-time behaviour shows first in its own process (docs/RECORD.md, Attribution)."""
+    by_name = {}
+    for dist in _venv_distributions():
+        name = normalize(dist.metadata["Name"] or "")
+        if name and name != normalize(wanted or ""):
+            by_name[name] = dist
+    ordered = []
+    state = {}
+
+    def visit(name):
+        if state.get(name) is not None:
+            return
+        state[name] = "visiting"
+        for required in sorted(_required_names(by_name[name])):
+            if required in by_name:
+                visit(required)
+        state[name] = "done"
+        ordered.append(_describe(by_name[name]))
+
+    for name in sorted(by_name):
+        visit(name)
+    return ordered
 
 
 def remaining(deadline):
@@ -212,6 +260,7 @@ def install(args, deadline, result):
         result["survivors"] = kill_others()
     result["exit_code"] = code
     result["distribution"] = find_distribution(args.distribution)
+    result["installed"] = installed_distributions()
     return 1 if code is None else code
 
 
@@ -263,6 +312,22 @@ def import_one(module, timeout):
     return outcome, survivors
 
 
+def import_dependencies(args, deadline, result):
+    """Stage 1: each dependency's top-level modules, each in its own process, before the package.
+    They get at most half of the time left, so a slow dependency cannot starve the package; their
+    failures do not fail the phase (the package's import is what is analysed)."""
+    stage_deadline = time.monotonic() + remaining(deadline) / 2
+    for dep in dependencies_in_import_order(args.distribution):
+        for module in dep["top_level"]:
+            left = remaining(stage_deadline)
+            if left <= 0:
+                return
+            outcome, survivors = import_one(module, min(MODULE_TIMEOUT_S, left))
+            outcome["distribution"] = normalize(dep["name"])
+            result["modules"].append(outcome)
+            result["survivors"].extend(survivors)
+
+
 def import_phase(args, deadline, result):
     dist = find_distribution(args.distribution)
     result["distribution"] = dist
@@ -270,6 +335,7 @@ def import_phase(args, deadline, result):
         result["error"] = "no installed distribution %s found in the venv" % (args.distribution or "")
         result["exit_code"] = 2
         return 2
+    import_dependencies(args, deadline, result)
     failed = False
     for module in dist["top_level"]:
         left = remaining(deadline)
@@ -307,6 +373,7 @@ def main():
         "survivors": [],
         "modules": [],
         "distribution": None,
+        "installed": [],
         "error": None,
     }
     code = 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: builds the bench index (.cache/bench-index), runs bench/analyze-overhead.ts and
+# make bench: builds the bench index (.cache/bench-index), runs bench/analyze-overhead.ts (bare,
+# sandbox, sandbox+strace, sandbox+bpftrace: bpftrace must be installed and tracefs mounted) and
 # rewrites the "## Analyze overhead" section of docs/BENCHMARKS.md with its result (other
 # sections are kept); every sample also goes to .cache/bench-results/.
 # Then the benchmarks of issue 3, each rewriting its own section: "## Hunt throughput"

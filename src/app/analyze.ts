@@ -11,15 +11,18 @@ import {
   createNetworkSandbox,
   type NetworkSandbox,
 } from '../adapters/netns/network-sandbox.ts';
+import { blobPath } from '../adapters/registry/file-cache.ts';
 import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
 import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
 import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
 import { checkSandboxCapabilities, createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
-import { checkStrace, createStraceTracer } from '../adapters/tracer/strace.ts';
-import { noTracer, type Tracer } from '../adapters/tracer/tracer.ts';
+import { checkTracer, selectTracer } from '../adapters/tracer/create-tracer.ts';
+import { noTracer, type Tracer, type TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
+import { listDependencies } from '../core/attribution/list-dependencies.ts';
 import { makeCanaries } from '../core/canary/make-canaries.ts';
 import { PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { parseDistFilename } from '../core/pypi/dist-filename.ts';
 import { normalizeName } from '../core/pypi/normalize-name.ts';
 import { parsePackageSpec } from '../core/pypi/package-spec.ts';
 import { emptyPhase } from '../core/record/empty-phase.ts';
@@ -34,6 +37,7 @@ import {
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import { assemblePhase } from './assemble-phase.ts';
+import { detectRecord } from './detect-record.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -45,7 +49,8 @@ export interface AnalyzeOptions {
   timeoutS?: number;
   limits?: Partial<Limits>;
   keepTraceDir?: string;
-  tracer?: 'strace' | 'none';
+  /** Default strace; `auto`: bpftrace where it runs, else strace (with a warning). */
+  tracer?: TracerChoice;
   reporter?: Reporter;
   /** Aborting destroys the sandbox at once and makes analyze throw INTERRUPTED. */
   signal?: AbortSignal;
@@ -103,7 +108,7 @@ async function resolveTarget(
 async function checkCapabilities(tracer: Tracer): Promise<void> {
   await checkSandboxCapabilities();
   await checkNetworkCapabilities();
-  if (tracer !== noTracer) await checkStrace();
+  await checkTracer(tracer);
 }
 
 /**
@@ -168,7 +173,9 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   const target = await resolveTarget(requested, indexUrl, reporter, runId);
   const token = randomBytes(8).toString('hex');
   const canaries = makeCanaries(token);
-  const tracer: Tracer = options.tracer === 'none' ? noTracer : createStraceTracer();
+  const tracer: Tracer = await selectTracer(options.tracer ?? 'strace', {
+    onWarning: (message) => reporter.report({ type: 'warning', message, code: 'CAPABILITY_MISSING' }),
+  });
 
   const workDir = await mkdtemp(join(tmpdir(), 'pkghunt-analyze-'));
   const socketDir = join(config.stateDir, 'sockets');
@@ -180,6 +187,8 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   let captured: CaptureEvent[] = [];
   let requests: IndexRequest[] = [];
   let consumed = 0;
+  /** The venv's distributions after the install phase, for the record's `dependencies`. */
+  let installed: { name: string; version: string }[] | null = null;
   let destroying: Promise<void> | null = null;
   let removeAbortListener = (): void => {};
   try {
@@ -226,6 +235,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         onOutput: (stream, chunk) =>
           reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
       });
+      if (phase === 'install' && run.installed.length > 0) installed = run.installed;
       const isLast = phase === phases[phases.length - 1];
       const events = isLast ? await network.close() : await settledEvents(network);
       const phaseEvents = events.slice(consumed);
@@ -238,11 +248,12 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       // sandbox_error in the record instead of failing the whole analysis.
       const assembled = await assemblePhase({
         run,
-        traceLines: tracer === noTracer ? null : readLines(traceFile),
+        traceLines: tracer === noTracer ? null : (tracer.readTrace?.(traceFile) ?? readLines(traceFile)),
         capture: phaseEvents,
         canaries,
         indexPort: network.indexPort,
         indexPaths,
+        attribution: { phase, target: target.name },
       }).catch((error: unknown) =>
         phaseError(
           'sandbox_error',
@@ -294,15 +305,18 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     await rm(workDir, { recursive: true, force: true });
   }
 
+  // The package's own artifact among everything pip fetched (dependencies, build backends):
+  // the file whose name and version are the target's.
   const artifact =
     target.artifact ??
-    proxy
-      ?.servedFiles()
-      .find(
-        (f) =>
-          f.project === target.name ||
-          f.filename.toLowerCase().startsWith(target.name.toLowerCase().replace(/[-_.]+/g, '_')),
-      ) ??
+    proxy?.servedFiles().find((f) => {
+      const dist = parseDistFilename(f.filename, target.name);
+      return (
+        dist !== null &&
+        normalizeName(dist.name) === normalizeName(target.name) &&
+        (target.version === null || dist.version === target.version)
+      );
+    }) ??
     null;
   const record = {
     schema_version: SCHEMA_VERSION,
@@ -323,6 +337,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     },
     sandbox: {
       tracer: tracer.name,
+      ...(tracer.lostEvents ? { tracer_lost_events: tracer.lostEvents() } : {}),
       limits,
       enforcement: sandbox?.enforcement ?? {},
       host_uid: sandbox?.hostUid ?? -1,
@@ -331,6 +346,15 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     },
     phases: recordPhases,
     index_requests: requests,
+    ...(installed
+      ? {
+          dependencies: listDependencies({
+            target: target.name,
+            installed,
+            fetched: proxy?.servedFiles().map((f) => f.filename) ?? [],
+          }),
+        }
+      : {}),
   };
   const parsed = BehaviourRecord.safeParse(record);
   if (!parsed.success) {
@@ -339,6 +363,14 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       `Cannot build the record for ${requested}: ${parsed.error.message}`,
     );
   }
+  const verdict = await detectRecord(parsed.data, {
+    artifact: target.localPath
+      ? { path: target.localPath, filename: basename(target.localPath) }
+      : artifact
+        ? { path: blobPath(join(config.cacheDir, 'artifacts'), artifact.sha256), filename: artifact.filename }
+        : null,
+    onWarning: (message) => reporter.report({ type: 'warning', message, code: 'ARCHIVE_UNREADABLE' }),
+  });
   reporter.report({ type: 'analysis-end', runId, name: target.name, version: target.version, ok: true });
-  return parsed.data;
+  return { ...parsed.data, verdict };
 }

@@ -1,10 +1,20 @@
 import type { CaptureEvent } from '../adapters/netns/network-sandbox.ts';
 import type { PhaseRun } from '../adapters/sandbox/sandbox.ts';
+import { attributePhase, uniqueAttributions } from '../core/attribution/attribute-phase.ts';
+import { attributeProcesses } from '../core/attribution/attribute-processes.ts';
 import { findCanaryHits } from '../core/canary/find-canary-hits.ts';
 import type { CanarySet } from '../core/canary/make-canaries.ts';
 import { toConnection } from '../core/net/to-connection.ts';
 import { toDnsQuery } from '../core/net/to-dns-query.ts';
-import type { Connection, Phase, Survivor } from '../core/record/schema.ts';
+import { normalizeName } from '../core/pypi/normalize-name.ts';
+import type {
+  Attribution,
+  CanaryHit,
+  Connection,
+  Phase,
+  PhaseName,
+  Survivor,
+} from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { TraceBehaviourBuilder } from '../core/trace/build-behaviour.ts';
 
@@ -66,6 +76,8 @@ export interface AssembleOptions {
   canaries: CanarySet;
   indexPort: number;
   indexPaths: readonly string[];
+  /** Fills the `by` fields (who caused each behaviour); without it the phase has none. */
+  attribution?: { phase: PhaseName; target: string };
 }
 
 function mergeSurvivors(
@@ -115,7 +127,7 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
     payloads,
     indexPaths: options.indexPaths,
   });
-  return {
+  const phase: Phase = {
     status: run.status,
     exit_code: run.exitCode,
     duration_ms: Math.round(run.durationMs),
@@ -133,4 +145,66 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
     modules: run.modules,
     process_count: behaviour.processCount,
   };
+  if (!options.attribution) return phase;
+  const { target } = options.attribution;
+  const processes = attributeProcesses(behaviour.processes, {
+    phase: options.attribution.phase,
+    rootPid: behaviour.rootPid,
+    target,
+    modules: run.modules,
+  });
+  const attributed = attributePhase(phase, {
+    processes,
+    connects: behaviour.connects,
+    ...(options.attribution.phase === 'import' ? { stagedOrder: stagedOrder(run.modules, target) } : {}),
+  });
+  return {
+    ...attributed,
+    canaries: attributeCanaries(attributed, { canaries: options.canaries, payloads }),
+  };
+}
+
+/** Dependencies in the order the runner imported them, then the package. */
+function stagedOrder(modules: Phase['modules'], target: string): string[] {
+  const order: string[] = [];
+  for (const m of modules) {
+    const d = m.distribution === undefined ? null : normalizeName(m.distribution);
+    if (d !== null && d !== normalizeName(target) && !order.includes(d)) order.push(d);
+  }
+  return [...order, normalizeName(target)];
+}
+
+/**
+ * A hit's culprits are those whose own behaviour alone shows it: the hits are searched again in
+ * each culprit's share. Hits in pip's requests to the index have no `by` (pip asked, on whose behalf
+ * the trace cannot tell).
+ */
+function attributeCanaries(phase: Phase, ctx: { canaries: CanarySet; payloads: Uint8Array[] }): CanaryHit[] {
+  if (phase.canaries.length === 0) return phase.canaries;
+  const culprits = new Map<string, Attribution>();
+  const key = (a: Attribution): string => `${a.kind}\0${a.distribution ?? ''}`;
+  const all = [
+    ...phase.commands.map((c) => c.by),
+    ...[...phase.files, ...phase.dns, ...phase.connections].flatMap((x) => x.by ?? []),
+  ];
+  for (const a of all) if (a && !culprits.has(key(a))) culprits.set(key(a), a);
+  const hitKey = (h: CanaryHit): string => `${h.canary}\0${h.how}\0${h.evidence}`;
+  const found = new Map<string, Attribution[]>();
+  const has = (by: readonly Attribution[] | undefined, k: string) => (by ?? []).some((a) => key(a) === k);
+  for (const [k, culprit] of culprits) {
+    const connections = phase.connections.filter((c) => has(c.by, k));
+    const hits = findCanaryHits(ctx.canaries, {
+      files: phase.files.filter((f) => has(f.by, k)),
+      commands: phase.commands.filter((c) => has(c.by ? [c.by] : [], k)),
+      dns: phase.dns.filter((q) => has(q.by, k)),
+      connections,
+      payloads: connections.map((c) => ctx.payloads[phase.connections.indexOf(c)] ?? new Uint8Array()),
+      indexPaths: [],
+    });
+    for (const hit of hits) found.set(hitKey(hit), [...(found.get(hitKey(hit)) ?? []), culprit]);
+  }
+  return phase.canaries.map((hit) => {
+    const by = found.get(hitKey(hit));
+    return by ? { ...hit, by: uniqueAttributions(by) } : hit;
+  });
 }

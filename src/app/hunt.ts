@@ -1,7 +1,15 @@
 import { hostname } from 'node:os';
 import { createLimiter } from '../adapters/registry/limiter.ts';
-import type { Job, JobCounts, ProjectSelection, Store, TraceBlob } from '../adapters/store/store.ts';
+import type {
+  Job,
+  JobCounts,
+  KeepTraces,
+  ProjectSelection,
+  Store,
+  TraceBlob,
+} from '../adapters/store/store.ts';
 import { storeTraceBlob } from '../adapters/store/trace-blobs.ts';
+import type { TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
 import { type ErrorCode, PkghuntError, toPkghuntError } from '../core/errors.ts';
@@ -9,6 +17,9 @@ import type { BehaviourRecord, PhaseName } from '../core/record/schema.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import type { AnalyzeOptions } from './analyze.ts';
 import { analyze as realAnalyze } from './analyze.ts';
+import { NOISE_AREAS, SENSITIVE_PATHS } from './assemble-phase.ts';
+import { enrichRecord } from './enrich-record.ts';
+import { createPopulationCache } from './population-from-store.ts';
 import { scheduleProject } from './schedule-project.ts';
 import { syncIndex } from './sync-index.ts';
 
@@ -28,7 +39,9 @@ export interface HuntOptions {
   retryBaseMs?: number;
   /** Where compressed traces go (content-addressed). */
   traceDir: string;
-  tracer?: 'strace' | 'none';
+  /** How much of each raw trace to keep (default reduced: the noise areas' accesses dropped). */
+  keepTraces?: KeepTraces;
+  tracer?: TracerChoice;
   reporter?: Reporter;
   signal?: AbortSignal;
   /** Concurrent requests to the index while scheduling. */
@@ -59,6 +72,14 @@ const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_INVALID',
 ]);
 
+/** How storeTraceBlob keeps a phase's trace: the noise areas are the record's own. */
+export function traceOptions(
+  phase: PhaseName,
+  keep: 'full' | 'reduced',
+): Parameters<typeof storeTraceBlob>[2] {
+  return { phase, content: keep, reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS } };
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
@@ -82,8 +103,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function hunt(store: Store, options: HuntOptions): Promise<HuntSummary> {
   const reporter = options.reporter ?? silentReporter;
   const analyze = options.analyze ?? realAnalyze;
+  const population = createPopulationCache(store);
   const leaseMs = options.leaseMs ?? 10 * 60_000;
   const retryBaseMs = options.retryBaseMs ?? 30_000;
+  const keepTraces = options.keepTraces ?? 'reduced';
   const started = Date.now();
   const stop = new AbortController();
   const outer = options.signal;
@@ -173,15 +196,24 @@ export async function hunt(store: Store, options: HuntOptions): Promise<HuntSumm
           signal,
           ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
           ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
-          onTraceFile: async (phase: PhaseName, path: string) => {
-            traces.push(await storeTraceBlob(options.traceDir, path, { phase, kind: 'strace' }));
-          },
+          ...(keepTraces === 'none'
+            ? {}
+            : {
+                onTraceFile: async (phase: PhaseName, path: string) => {
+                  traces.push(await storeTraceBlob(options.traceDir, path, traceOptions(phase, keepTraces)));
+                },
+              }),
         });
         const broken = Object.values(record.phases).find((p) => p?.status === 'sandbox_error');
         if (broken && job.attempts < job.maxAttempts) {
           throw new PkghuntError('SANDBOX_SETUP_FAILED', broken.reason ?? 'the sandbox failed');
         }
-        const stored = await store.complete(job.id, worker, { record, facts: recordFacts(record), traces });
+        const enriched = await enrichRecord(record, { store, population: await population() });
+        const stored = await store.complete(job.id, worker, {
+          record: enriched,
+          facts: recordFacts(enriched),
+          traces,
+        });
         end(stored ? 'done' : 'lost', null, null);
       } catch (error) {
         const e = toPkghuntError(error);

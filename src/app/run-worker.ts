@@ -1,6 +1,10 @@
 import type { PostgresStore, QueueJob } from '../adapters/store/postgres-store.ts';
+import type { TraceBlob } from '../adapters/store/store.ts';
+import { recordFacts } from '../core/behaviour/record-facts.ts';
 import { type ErrorCode, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord } from '../core/record/schema.ts';
+import { enrichRecord } from './enrich-record.ts';
+import { createPopulationCache } from './population-from-store.ts';
 
 /** What a worker tells the outside world, one event per job step. */
 export type WorkerEvent =
@@ -14,8 +18,11 @@ export type WorkerEvent =
 
 export interface RunWorkerOptions {
   concurrency: number;
-  /** Analyses one package (NAME or NAME==VERSION); app/analyze's `analyze` with the worker's options. */
-  analyze: (requested: string) => Promise<BehaviourRecord>;
+  /**
+   * Analyses one package (NAME or NAME==VERSION): app/analyze's `analyze` with the worker's
+   * options, and the traces it kept (`--keep-traces`).
+   */
+  analyze: (requested: string) => Promise<{ record: BehaviourRecord; traces: TraceBlob[] }>;
   /** Aborting stops taking jobs; running ones finish (up to `drainMs`) or go back to the queue. */
   signal: AbortSignal;
   drainMs: number;
@@ -52,6 +59,7 @@ function requestedOf(job: QueueJob): string {
  */
 export async function runWorker(store: PostgresStore, options: RunWorkerOptions): Promise<void> {
   const emit = options.onEvent ?? (() => {});
+  const population = createPopulationCache(store);
   const stopping = new AbortController();
   const onAbort = (): void => stopping.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
@@ -65,8 +73,9 @@ export async function runWorker(store: PostgresStore, options: RunWorkerOptions)
       return;
     }
     let record: BehaviourRecord;
+    let traces: TraceBlob[];
     try {
-      record = await options.analyze(requestedOf(job));
+      ({ record, traces } = await options.analyze(requestedOf(job)));
     } catch (error) {
       const e = toPkghuntError(error);
       const fatal = FATAL.has(e.code);
@@ -101,7 +110,8 @@ export async function runWorker(store: PostgresStore, options: RunWorkerOptions)
       });
       throw new RetryLater(reason);
     }
-    const { stored } = await store.complete(job, record);
+    record = await enrichRecord(record, { store, population: await population() });
+    const { stored } = await store.complete(job, { record, facts: recordFacts(record), traces });
     emit({ type: 'job-done', key: job.key, stored, durationMs: Date.now() - started });
   }
 

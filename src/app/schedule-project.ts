@@ -1,5 +1,5 @@
 import { fetchProjectMetadata, getProjectPage } from '../adapters/registry/simple-index.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { ResultStore } from '../adapters/store/store.ts';
 import { toPkghuntError } from '../core/errors.ts';
 import { installableReleases } from '../core/pypi/installable-releases.ts';
 
@@ -18,7 +18,7 @@ export type ScheduleResult = { versions: string[] } | { versions: []; noRelease:
  * the project on the next run instead of recording a wrong reason.
  */
 export async function scheduleProject(
-  store: Store,
+  store: ResultStore,
   project: string,
   options: ScheduleOptions & { indexUrl: string },
 ): Promise<ScheduleResult> {

@@ -1,5 +1,5 @@
 import { listProjects } from '../adapters/registry/list-projects.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { ResultStore } from '../adapters/store/store.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 
 export interface SyncSummary {
@@ -14,7 +14,7 @@ export interface SyncSummary {
  * batched transactions: memory stays bounded by one batch, whatever the size of the index.
  */
 export async function syncIndex(
-  store: Store,
+  store: ResultStore,
   indexUrl: string,
   options: { reporter?: Reporter; batchSize?: number } = {},
 ): Promise<SyncSummary> {

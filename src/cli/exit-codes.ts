@@ -3,7 +3,7 @@ export const EXIT = {
   OK: 0,
   FAILURE: 1,
   USAGE: 2,
-  /** Reserved for the detection issue: a suspicious or malicious verdict. */
+  /** analyze: the verdict is suspicious or malicious (also with --json). */
   SUSPICIOUS: 3,
   /** A long run (hunt) stopped by Ctrl-C or SIGTERM; running it again resumes. */
   INTERRUPTED: 130,

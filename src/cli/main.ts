@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../app/analyze.ts';
 import { registerAnalyze } from './commands/analyze.ts';
+import { registerDiff } from './commands/diff.ts';
+import { registerEval } from './commands/eval.ts';
 import { registerExport } from './commands/export.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerIndex } from './commands/index-sync.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerReport } from './commands/report.ts';
 import { registerShow } from './commands/show.ts';
 import { registerWorker } from './commands/worker.ts';
 import { EXIT } from './exit-codes.ts';
@@ -26,7 +29,16 @@ async function main(argv: string[]): Promise<number> {
   registerWorker(program, (code) => {
     exitCode = code;
   });
-  for (const register of [registerIndex, registerHunt, registerShow, registerQuery, registerExport]) {
+  for (const register of [
+    registerIndex,
+    registerHunt,
+    registerShow,
+    registerQuery,
+    registerExport,
+    registerReport,
+    registerDiff,
+    registerEval,
+  ]) {
     register(program, (code) => {
       exitCode = code;
     });

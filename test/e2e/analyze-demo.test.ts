@@ -18,9 +18,9 @@ async function analyzeDemo(name: string): Promise<BehaviourRecord> {
     '--timeout',
     '120',
   ]);
-  assert.equal(
-    result.code,
-    0,
+  // 3: the verdict is suspicious or malicious (which one is checked in test/detect).
+  assert.ok(
+    result.code === 0 || result.code === 3,
     `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
   );
   return BehaviourRecord.parse(JSON.parse(result.stdout));

@@ -25,9 +25,9 @@ async function analyzeFixture(
     'install',
     ...extra,
   ]);
-  assert.equal(
-    result.code,
-    0,
+  // 3: the verdict is suspicious or malicious (which one is checked in test/detect).
+  assert.ok(
+    result.code === 0 || result.code === 3,
     `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
   );
   const record = BehaviourRecord.parse(JSON.parse(result.stdout));

@@ -16,7 +16,8 @@ test('a local wheel whose import connects out: nothing at install, everything at
     '--progress',
     'none',
   ]);
-  assert.equal(result.code, 0, result.stderr);
+  // 3: the verdict is suspicious or malicious (which one is checked in test/detect).
+  assert.ok(result.code === 0 || result.code === 3, result.stderr);
   const record = BehaviourRecord.parse(JSON.parse(result.stdout));
   assert.equal(record.package.source, 'local');
   assert.equal(record.package.name, 'ph-test-import-payload');

@@ -48,10 +48,10 @@ test('hunt --db postgres:// enqueues the selection and follows it while a worker
     assert.equal(enqueued?.queued, 2);
     const summary = lines.at(-1) as {
       type: string;
-      counts: { done: number; failed: number; queued: number };
+      counts: { done: number; failed: number; pending: number };
     };
     assert.equal(summary.type, 'summary');
-    assert.deepEqual([summary.counts.done, summary.counts.failed, summary.counts.queued], [2, 0, 0]);
+    assert.deepEqual([summary.counts.done, summary.counts.failed, summary.counts.pending], [2, 0, 0]);
     // Running the same hunt again queues nothing: both packages have their result.
     const again = await runCli([
       'hunt',

@@ -87,7 +87,7 @@ async function checkQueue(url: string, cleanups: (() => Promise<void>)[]): Promi
       if (requested === 'flaky' && calls.get(requested) === 1) {
         throw new PkghuntError('INDEX_UNREACHABLE', 'index answered 503');
       }
-      return fakeRecord(requested);
+      return { record: fakeRecord(requested), traces: [] };
     },
   });
   const counts = await coordinateHunt(coordinator, targets, { pollMs: 200 });
@@ -114,8 +114,15 @@ async function checkQueue(url: string, cleanups: (() => Promise<void>)[]): Promi
     { job_key: 'flaky', code: 'INDEX_UNREACHABLE', final: false },
     { job_key: 'missing', code: 'PACKAGE_NOT_FOUND', final: true },
   ]);
-  const dns = await db.query("SELECT packages::int FROM dns_lookups WHERE dns_name = 'beta.example'");
-  assert.deepEqual(dns.rows, [{ packages: 1 }]);
+  const dns = await coordinator.query('dns');
+  assert.deepEqual(
+    dns.find((row) => row.name === 'beta.example'),
+    { name: 'beta.example', packages: 1 },
+  );
+  assert.deepEqual(
+    (await coordinator.failedJobs()).map((j) => [j.project, j.state, j.lastError]),
+    [['missing', 'failed', 'PACKAGE_NOT_FOUND: no such project']],
+  );
 
   const stored = await coordinator.getRecord('alpha-pkg');
   assert.equal(stored?.package.requested, 'Alpha_Pkg');

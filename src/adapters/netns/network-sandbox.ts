@@ -11,6 +11,22 @@ export type { CaptureEvent } from '../../core/net/capture-event.ts';
 import { runCommand } from './run-command.ts';
 
 const NETSVC_PATH = fileURLToPath(new URL('../../../sandbox/netsvc.py', import.meta.url));
+/**
+ * netsvc keeps only what answering a DNS query sent straight to a public resolver needs, each
+ * time, from that resolver's address: CAP_NET_RAW for IP_TRANSPARENT and CAP_NET_BIND_SERVICE to
+ * bind its port 53 (SO_ORIGINAL_DST needs none). It can never gain more (no_new_privs).
+ * It stays uid 0 without capabilities: it must connect to the index proxy's socket in a
+ * root-only directory (docs/ARCHITECTURE.md, "netsvc's privileges").
+ */
+export const NETSVC_PRIVILEGES = [
+  'setpriv',
+  '--bounding-set',
+  '-all,+net_raw,+net_bind_service',
+  '--inh-caps',
+  '-all',
+  '--no-new-privs',
+  '--',
+] as const;
 const DEFAULT_PORTS: NetServicePorts = { dnsPort: 10053, tcpPort: 10080, udpPort: 10081, indexPort: 10082 };
 const READY_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 3000;
@@ -116,10 +132,10 @@ function _startNetService(
     index_socket: options.indexSocketPath,
   });
   const python = options.python ?? defaultPython();
-  // `ip netns exec` execs in place (no fork), so child.pid is netsvc's own pid.
+  // `ip netns exec` and setpriv exec in place (no fork), so child.pid is netsvc's own pid.
   const child: ChildProcessWithoutNullStreams = spawn(
     'ip',
-    ['netns', 'exec', name, python, '-I', '-S', NETSVC_PATH, '--config', config],
+    ['netns', 'exec', name, ...NETSVC_PRIVILEGES, python, '-I', '-S', NETSVC_PATH, '--config', config],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const events: CaptureEvent[] = [];

@@ -75,6 +75,8 @@ export interface PhaseRun {
   survivors: Survivor[];
   modules: ModuleImport[];
   distribution: { name: string; version: string; topLevel: string[] } | null;
+  /** Install phase: the distributions in the venv afterwards (empty when the runner did not say). */
+  installed: { name: string; version: string }[];
 }
 
 export interface Sandbox {
@@ -320,6 +322,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
         limitsHit,
         survivors: result?.survivors ?? [],
         modules: result?.modules ?? [],
+        installed: result?.installed ?? [],
         distribution:
           result?.distribution == null
             ? null
@@ -358,7 +361,8 @@ function _phaseStatus(
   const result = parsed.value;
   if (result.error !== null) return { status: 'failed', reason: result.error };
   if (result.exit_code === 0) return { status: 'completed', reason: null };
-  const failedImport = result.modules.find((m) => m.status !== 'ok');
+  // Dependencies' staged imports do not fail the phase: name the package's own failed module.
+  const failedImport = result.modules.find((m) => m.status !== 'ok' && m.distribution === undefined);
   if (failedImport !== undefined) {
     return {
       status: 'failed',

@@ -11,6 +11,8 @@ export const RunnerResult = z.object({
   distribution: z
     .object({ name: z.string(), version: z.string(), top_level: z.array(z.string()) })
     .nullable(),
+  /** Install phase: every distribution in the venv afterwards (the package and its dependency closure). */
+  installed: z.array(z.object({ name: z.string(), version: z.string() })).default([]),
   error: z.string().nullable(),
 });
 export type RunnerResult = z.infer<typeof RunnerResult>;

@@ -1,26 +1,95 @@
-/**
- * Tables and views of the PostgreSQL store. The queue itself lives in pg-boss's own schema
- * (`pgboss`); these hold what pkghunt keeps: one result per job key (the unique constraint is
- * what makes "store and complete" exactly-once), the record as JSONB, and every failed attempt.
- * The views answer the study's questions directly from the records (see README.md).
- */
-export const POSTGRES_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS pkghunt_results (
-  id            bigserial PRIMARY KEY,
-  job_key       text NOT NULL UNIQUE,
-  name          text NOT NULL,
-  version       text,
-  requested     text NOT NULL,
-  job_id        uuid,
-  worker        text NOT NULL,
-  run_id        text NOT NULL,
-  install_status text,
-  import_status  text,
-  finished_at   timestamptz NOT NULL DEFAULT now(),
-  record        jsonb NOT NULL
-);
-CREATE INDEX IF NOT EXISTS pkghunt_results_name ON pkghunt_results (name, version);
+import { studyViewsSql } from './study-views.ts';
 
+/**
+ * The PostgreSQL schema, versioned like SQLite's (sqlite-migrations.ts): each entry runs once,
+ * in order, in a transaction holding an advisory lock (workers starting together migrate once),
+ * and its number goes to pkghunt_schema_migrations. Never edit an applied entry; append one.
+ *
+ * The tables mirror SQLite's, prefixed `pkghunt_` (the database may hold other things; pg-boss has
+ * its own `pgboss` schema), and the study's views are the same SQL text (study-views.ts). Times
+ * are ISO-8601 text, as in SQLite, so that `--since` compares the same way on both engines.
+ */
+export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+-- Stores written before the schema was versioned kept one JSONB row per job: kept aside, not read.
+DROP VIEW IF EXISTS connections_out;
+DROP VIEW IF EXISTS dns_lookups;
+DROP VIEW IF EXISTS commands_run;
+ALTER TABLE IF EXISTS pkghunt_results RENAME TO pkghunt_results_unversioned;
+
+CREATE TABLE pkghunt_projects (
+  normalized text PRIMARY KEY,
+  name text NOT NULL,
+  last_serial bigint,
+  synced_at text NOT NULL,
+  releases_checked_at text,
+  no_release_reason text
+);
+
+CREATE TABLE pkghunt_releases (
+  project text NOT NULL REFERENCES pkghunt_projects(normalized),
+  version text NOT NULL,
+  upload_time text,
+  files jsonb NOT NULL,
+  metadata jsonb,
+  PRIMARY KEY (project, version)
+);
+
+-- One row per job key (NAME==VERSION, UNIQUE): a job run twice still leaves one result.
+CREATE TABLE pkghunt_results (
+  id bigserial PRIMARY KEY,
+  job_key text NOT NULL UNIQUE,
+  project text NOT NULL,
+  version text,
+  requested text NOT NULL,
+  job_id uuid,
+  worker text NOT NULL,
+  run_id text NOT NULL,
+  finished_at text NOT NULL,
+  stored_at text NOT NULL,
+  install_status text,
+  import_status text,
+  connected_out integer NOT NULL,
+  ran_commands integer NOT NULL,
+  canary_hits integer NOT NULL,
+  verdict_level text,
+  verdict_score double precision,
+  record jsonb NOT NULL,
+  -- [{phase, kind, sha256, bytes, storedBytes, ...}]: the compressed traces in the worker's trace dir.
+  traces jsonb NOT NULL
+);
+CREATE INDEX pkghunt_results_project ON pkghunt_results (project, version, finished_at);
+CREATE INDEX pkghunt_results_stored ON pkghunt_results (stored_at, id);
+CREATE INDEX pkghunt_results_verdict ON pkghunt_results (verdict_level, verdict_score);
+
+CREATE TABLE pkghunt_result_connections (
+  result_id bigint NOT NULL REFERENCES pkghunt_results(id),
+  phase text NOT NULL,
+  protocol text NOT NULL,
+  ip text NOT NULL,
+  port integer NOT NULL,
+  host text
+);
+CREATE INDEX pkghunt_result_connections_result ON pkghunt_result_connections (result_id);
+
+CREATE TABLE pkghunt_result_dns (
+  result_id bigint NOT NULL REFERENCES pkghunt_results(id),
+  phase text NOT NULL,
+  name text NOT NULL
+);
+CREATE INDEX pkghunt_result_dns_result ON pkghunt_result_dns (result_id);
+
+CREATE TABLE pkghunt_result_commands (
+  result_id bigint NOT NULL REFERENCES pkghunt_results(id),
+  phase text NOT NULL,
+  command text NOT NULL,
+  exe text NOT NULL
+);
+CREATE INDEX pkghunt_result_commands_result ON pkghunt_result_commands (result_id);
+
+-- Every failed attempt; the final one ends the job (pg-boss completes it with a failure mark).
 CREATE TABLE IF NOT EXISTS pkghunt_failures (
   id        bigserial PRIMARY KEY,
   job_key   text NOT NULL,
@@ -34,24 +103,7 @@ CREATE TABLE IF NOT EXISTS pkghunt_failures (
 );
 CREATE INDEX IF NOT EXISTS pkghunt_failures_key ON pkghunt_failures (job_key);
 
-CREATE OR REPLACE VIEW connections_out AS
-  SELECT r.name, r.version, p.key AS phase,
-         COALESCE(c->>'hostname', c->>'tls_sni', c->'http'->>'host') AS host,
-         c->>'ip' AS ip, (c->>'port')::int AS port, c->>'protocol' AS protocol
-  FROM pkghunt_results r,
-       jsonb_each(r.record->'phases') p,
-       jsonb_array_elements(p.value->'connections') c;
-
-CREATE OR REPLACE VIEW dns_lookups AS
-  SELECT d->>'name' AS dns_name, count(DISTINCT r.job_key) AS packages
-  FROM pkghunt_results r,
-       jsonb_each(r.record->'phases') p,
-       jsonb_array_elements(p.value->'dns') d
-  GROUP BY 1;
-
-CREATE OR REPLACE VIEW commands_run AS
-  SELECT r.name, r.version, p.key AS phase, cmd->'argv' AS argv
-  FROM pkghunt_results r,
-       jsonb_each(r.record->'phases') p,
-       jsonb_array_elements(p.value->'commands') cmd;
-`;
+${studyViewsSql('pkghunt_')}
+`,
+  },
+];

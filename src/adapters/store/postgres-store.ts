@@ -6,14 +6,27 @@ import { z } from 'zod';
 import { PkghuntError } from '../../core/errors.ts';
 import { normalizeName } from '../../core/pypi/normalize-name.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
-import { POSTGRES_SCHEMA_SQL } from './postgres-schema.ts';
+import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
+import { previousVersion } from './previous-version.ts';
+import {
+  Job,
+  type JobCounts,
+  type ProjectInput,
+  type QueryRow,
+  ReleaseInput,
+  type ResultInput,
+  type ResultStore,
+} from './store.ts';
+import { STUDY_QUERY_SQL } from './study-views.ts';
 
 /**
- * Results and the job queue on PostgreSQL, for hunts spread over many machines. The queue is
- * pg-boss: jobs are leased (`expireInSeconds`) and a job whose worker died goes back to the queue
- * when its lease runs out, with retries and back-off. Storing a result and completing its job
- * happen in one transaction, and results are unique per job key, so a job run twice (a lease
- * that ran out under a slow but living worker) still leaves exactly one result.
+ * The store on PostgreSQL, for hunts spread over many machines. Projects, releases, results and
+ * the study's views are the `ResultStore` contract, with the same semantics and the same SQL views
+ * as SQLite (postgres-schema.ts). The job queue is pg-boss: jobs are leased (`expireInSeconds`) and
+ * a job whose worker died goes back to the queue when its lease runs out, with retries and
+ * back-off. Storing a result and completing its job happen in one transaction, and results are
+ * unique per job key, so a job run twice (a lease that ran out under a slow but living worker)
+ * still leaves exactly one result.
  */
 
 export const QUEUE_NAME = 'pkghunt-analyze';
@@ -59,7 +72,7 @@ export interface StoredFailure {
   reason: string;
 }
 
-export interface PostgresStore {
+export interface PostgresStore extends ResultStore {
   readonly url: string;
   enqueue(targets: readonly HuntTarget[]): Promise<{ queued: number; skipped: number }>;
   counts(): Promise<QueueCounts>;
@@ -67,13 +80,12 @@ export interface PostgresStore {
   work(concurrency: number, handler: (job: QueueJob) => Promise<void>): Promise<void>;
   hasResult(key: string): Promise<boolean>;
   /**
-   * Stores the record and completes the job in one transaction; a key that already has a result
+   * Stores the result and completes the job in one transaction; a key that already has a result
    * keeps it. `null` completes a job whose result another run already stored.
    */
-  complete(job: QueueJob, record: BehaviourRecord | null): Promise<{ stored: boolean }>;
+  complete(job: QueueJob, result: ResultInput | null): Promise<{ stored: boolean }>;
   /** Records a failed attempt; a final one also ends the job as failed (no retry). */
   recordFailure(job: QueueJob, failure: StoredFailure, options: { final: boolean }): Promise<void>;
-  getRecord(name: string, version?: string | null): Promise<BehaviourRecord | null>;
   /** Stops taking jobs, waits up to `drainMs` for running handlers, then returns the rest to the queue. */
   stop(options?: { drainMs?: number }): Promise<void>;
 }
@@ -118,6 +130,60 @@ function asDb(client: pg.PoolClient): PgBoss.Db {
   return { executeSql: (text, values) => client.query(text, values) };
 }
 
+/** A shell glob as a PostgreSQL regular expression: the meaning of SQLite's GLOB for --match. */
+function globToRegex(glob: string): string {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] ?? '';
+    if (c === '*') source += '.*';
+    else if (c === '?') source += '.';
+    else if (c === '[' && glob.indexOf(']', i + 2) !== -1) {
+      const end = glob.indexOf(']', i + 2);
+      const body = glob.slice(i + 1, end);
+      const negated = body.startsWith('!') || body.startsWith('^');
+      const set = (negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&');
+      source += `[${negated ? '^' : ''}${set}]`;
+      i = end;
+    } else source += c.replace(/[.+*?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return `^${source}$`;
+}
+
+const RecordRow = z.object({ record: z.unknown() });
+const ReleaseRow = z.object({
+  project: z.string(),
+  version: z.string(),
+  upload_time: z.string().nullable(),
+  files: z.unknown(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+});
+const FailedRow = z.object({
+  id: z.coerce.number().int(),
+  job_key: z.string(),
+  attempt: z.number().int(),
+  reason: z.string(),
+  failed_at: z.union([z.date(), z.string()]),
+});
+
+function parseRecord(row: unknown): BehaviourRecord {
+  const parsed = BehaviourRecord.safeParse(RecordRow.parse(row).record);
+  if (!parsed.success) {
+    throw new PkghuntError('RECORD_INVALID', `Cannot read a stored record: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}
+
+/** NAME==VERSION back into its parts (a key without a version means "the latest"). */
+function splitKey(key: string): { project: string; version: string } {
+  const at = key.indexOf('==');
+  return at < 0 ? { project: key, version: '' } : { project: key.slice(0, at), version: key.slice(at + 2) };
+}
+
+type PageRow = { stored_at: string; id: string; record: unknown };
+
+/** Rows of a page at a time, in (stored_at, id) order: memory stays bounded whatever the store's size. */
+const PAGE = 200;
+
 export async function openPostgresStore(
   url: string,
   options: PostgresQueueOptions = {},
@@ -142,8 +208,46 @@ export async function openPostgresStore(
     // Maintenance errors (e.g. a dropped connection) are retried by pg-boss on its next round;
     // without a listener an 'error' event would end the process.
   });
+
+  async function inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await body(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function migrate(): Promise<void> {
+    await inTransaction(async (client) => {
+      // One migrating process at a time: workers often start together on an empty database.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('pkghunt-schema'))");
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS pkghunt_schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)',
+      );
+      const applied = await client.query<{ version: number }>(
+        'SELECT version FROM pkghunt_schema_migrations',
+      );
+      const done = new Set(applied.rows.map((r) => r.version));
+      for (const migration of POSTGRES_MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO pkghunt_schema_migrations (version, applied_at) VALUES ($1, $2)', [
+          migration.version,
+          new Date().toISOString(),
+        ]);
+      }
+    });
+  }
+
   try {
-    await pool.query(POSTGRES_SCHEMA_SQL);
+    await migrate();
     await boss.start();
     await boss.createQueue(QUEUE_NAME, {
       name: QUEUE_NAME,
@@ -157,6 +261,16 @@ export async function openPostgresStore(
     await boss.stop({ graceful: false }).catch(() => {});
     await pool.end().catch(() => {});
     throw storeError('open the store', url, error);
+  }
+
+  /** Runs a read or write of the result store, turning driver errors into STORE_UNAVAILABLE. */
+  async function guarded<T>(action: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof PkghuntError) throw error;
+      throw storeError(action, url, error);
+    }
   }
 
   async function enqueue(targets: readonly HuntTarget[]): Promise<{ queued: number; skipped: number }> {
@@ -244,47 +358,70 @@ export async function openPostgresStore(
     return (r.rowCount ?? 0) > 0;
   }
 
-  async function inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const value = await body(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
-  async function complete(job: QueueJob, record: BehaviourRecord | null): Promise<{ stored: boolean }> {
+  async function complete(job: QueueJob, result: ResultInput | null): Promise<{ stored: boolean }> {
     return inTransaction(async (client) => {
-      if (record === null) {
+      if (result === null) {
         await boss.complete(QUEUE_NAME, job.id, {}, { db: asDb(client) });
         return { stored: false };
       }
-      const inserted = await client.query(
+      const { record, facts } = result;
+      const inserted = await client.query<{ id: string }>(
         `INSERT INTO pkghunt_results
-           (job_key, name, version, requested, job_id, worker, run_id, install_status, import_status, record)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (job_key) DO NOTHING`,
+           (job_key, project, version, requested, job_id, worker, run_id, finished_at, stored_at,
+            install_status, import_status, connected_out, ran_commands, canary_hits, verdict_level,
+            verdict_score, record, traces)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (job_key) DO NOTHING RETURNING id`,
         [
           job.key,
-          normalizeName(record.package.name),
-          record.package.version,
+          normalizeName(job.target.name),
+          record.package.version ?? job.target.version,
           record.package.requested,
           job.id,
           worker,
           record.run_id,
-          record.phases.install?.status ?? null,
-          record.phases.import?.status ?? null,
+          record.finished_at,
+          new Date().toISOString(),
+          facts.installStatus,
+          facts.importStatus,
+          facts.connectedOut ? 1 : 0,
+          facts.ranCommands ? 1 : 0,
+          facts.canaryHits,
+          facts.verdictLevel,
+          facts.verdictScore,
           JSON.stringify(record),
+          JSON.stringify(result.traces),
         ],
       );
+      const id = inserted.rows[0]?.id;
+      if (id !== undefined) {
+        // Side tables of the facts, one statement each (unnest), for the study's views.
+        const c = facts.connections;
+        await client.query(
+          `INSERT INTO pkghunt_result_connections (result_id, phase, protocol, ip, port, host)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
+          [
+            id,
+            c.map((x) => x.phase),
+            c.map((x) => x.protocol),
+            c.map((x) => x.ip),
+            c.map((x) => x.port),
+            c.map((x) => x.host),
+          ],
+        );
+        await client.query(
+          `INSERT INTO pkghunt_result_dns (result_id, phase, name) SELECT $1, * FROM unnest($2::text[], $3::text[])`,
+          [id, facts.dns.map((x) => x.phase), facts.dns.map((x) => x.name)],
+        );
+        const m = facts.commands;
+        await client.query(
+          `INSERT INTO pkghunt_result_commands (result_id, phase, command, exe)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])`,
+          [id, m.map((x) => x.phase), m.map((x) => x.command), m.map((x) => x.exe)],
+        );
+      }
       await boss.complete(QUEUE_NAME, job.id, {}, { db: asDb(client) });
-      return { stored: (inserted.rowCount ?? 0) > 0 };
+      return { stored: id !== undefined };
     });
   }
 
@@ -311,16 +448,6 @@ export async function openPostgresStore(
     });
   }
 
-  async function getRecord(name: string, version: string | null = null): Promise<BehaviourRecord | null> {
-    const r = await pool.query<{ record: unknown }>(
-      `SELECT record FROM pkghunt_results WHERE name = $1 AND ($2::text IS NULL OR version = $2)
-       ORDER BY finished_at DESC LIMIT 1`,
-      [normalizeName(name), version],
-    );
-    const row = r.rows[0];
-    return row ? BehaviourRecord.parse(row.record) : null;
-  }
-
   async function stop(stopOptions: { drainMs?: number } = {}): Promise<void> {
     try {
       await boss.stop({ graceful: true, wait: true, timeout: stopOptions.drainMs ?? 30_000 });
@@ -329,5 +456,226 @@ export async function openPostgresStore(
     }
   }
 
-  return { url, enqueue, counts, work, hasResult, complete, recordFailure, getRecord, stop };
+  async function getRecord(name: string, version?: string): Promise<BehaviourRecord | null> {
+    return guarded('read a record', async () => {
+      const r = await pool.query(
+        `SELECT record FROM pkghunt_results WHERE project = $1 AND ($2::text IS NULL OR version = $2)
+         ORDER BY finished_at DESC, id DESC LIMIT 1`,
+        [normalizeName(name), version ?? null],
+      );
+      return r.rows[0] === undefined ? null : parseRecord(r.rows[0]);
+    });
+  }
+
+  async function* iterateRecords(
+    iterate: { since?: string; latestOnly?: boolean } = {},
+  ): AsyncIterable<BehaviourRecord> {
+    let after: { storedAt: string; id: string } | null = null;
+    for (;;) {
+      const cursor: { storedAt: string; id: string } | null = after;
+      const page: pg.QueryResult<PageRow> = await guarded('read the records', () =>
+        pool.query<PageRow>(
+          `SELECT stored_at, id, record FROM pkghunt_results
+           WHERE ($1::text IS NULL OR stored_at >= $1)
+             AND ($2::text IS NULL OR (stored_at, id) > ($2, $3::bigint))
+             ${iterate.latestOnly ? 'AND id IN (SELECT max(id) FROM pkghunt_results GROUP BY project, version)' : ''}
+           ORDER BY stored_at, id LIMIT ${PAGE}`,
+          [iterate.since ?? null, cursor?.storedAt ?? null, cursor?.id ?? null],
+        ),
+      );
+      for (const row of page.rows) yield parseRecord(row);
+      const last = page.rows.at(-1);
+      if (last === undefined || page.rows.length < PAGE) return;
+      after = { storedAt: last.stored_at, id: last.id };
+    }
+  }
+
+  const store: PostgresStore = {
+    url,
+    enqueue,
+    counts,
+    work,
+    hasResult,
+    complete,
+    recordFailure,
+    stop,
+    migrate,
+    // The store's connections belong to the queue too: closing is stopping (no jobs taken here).
+    close: () => stop({ drainMs: 1000 }),
+    async upsertProjects(batch: readonly ProjectInput[]) {
+      if (batch.length === 0) return 0;
+      return guarded('store projects', async () => {
+        const r = await pool.query<{ inserted: boolean }>(
+          `INSERT INTO pkghunt_projects (normalized, name, last_serial, synced_at)
+           SELECT n, m, s, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(n, m, s)
+           ON CONFLICT (normalized) DO UPDATE SET name = excluded.name,
+             last_serial = COALESCE(excluded.last_serial, pkghunt_projects.last_serial),
+             synced_at = excluded.synced_at
+           RETURNING (xmax = 0) AS inserted`,
+          [
+            batch.map((p) => p.normalized),
+            batch.map((p) => p.name),
+            batch.map((p) => p.lastSerial),
+            new Date().toISOString(),
+          ],
+        );
+        return r.rows.filter((row) => row.inserted).length;
+      });
+    },
+    async countProjects() {
+      const r = await guarded('count projects', () =>
+        pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pkghunt_projects'),
+      );
+      return r.rows[0]?.n ?? 0;
+    },
+    async selectProjects(selection) {
+      const r = await guarded('select projects', () =>
+        pool.query<{ normalized: string }>(
+          `SELECT normalized FROM pkghunt_projects
+           WHERE ($1::text[] IS NULL OR normalized = ANY($1)) AND ($2::text IS NULL OR normalized ~ $2)
+           ORDER BY normalized COLLATE "C" LIMIT $3`,
+          [
+            selection.names ?? null,
+            selection.match !== undefined ? globToRegex(selection.match.toLowerCase()) : null,
+            selection.limit !== undefined ? Math.trunc(selection.limit) : null,
+          ],
+        ),
+      );
+      return r.rows.map((row) => row.normalized);
+    },
+    async upsertRelease(release) {
+      const r = ReleaseInput.parse(release);
+      const t = new Date().toISOString();
+      await guarded('store a release', () =>
+        inTransaction(async (client) => {
+          await client.query(
+            `INSERT INTO pkghunt_projects (normalized, name, synced_at) VALUES ($1, $1, $2)
+             ON CONFLICT (normalized) DO NOTHING`,
+            [r.project, t],
+          );
+          await client.query(
+            `INSERT INTO pkghunt_releases (project, version, upload_time, files, metadata)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (project, version) DO UPDATE SET upload_time = excluded.upload_time,
+               files = excluded.files, metadata = COALESCE(excluded.metadata, pkghunt_releases.metadata)`,
+            [
+              r.project,
+              r.version,
+              r.uploadTime,
+              JSON.stringify(r.files),
+              r.metadata === null ? null : JSON.stringify(r.metadata),
+            ],
+          );
+          await client.query(
+            'UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = NULL WHERE normalized = $2',
+            [t, r.project],
+          );
+        }),
+      );
+    },
+    async markNoRelease(project, reason) {
+      const t = new Date().toISOString();
+      await guarded('store a project', () =>
+        inTransaction(async (client) => {
+          await client.query(
+            `INSERT INTO pkghunt_projects (normalized, name, synced_at) VALUES ($1, $1, $2)
+             ON CONFLICT (normalized) DO NOTHING`,
+            [project, t],
+          );
+          await client.query(
+            'UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = $2 WHERE normalized = $3',
+            [t, reason, project],
+          );
+        }),
+      );
+    },
+    async releasesCheckedAt(project) {
+      const r = await guarded('read a project', () =>
+        pool.query<{ t: string | null }>(
+          'SELECT releases_checked_at AS t FROM pkghunt_projects WHERE normalized = $1',
+          [project],
+        ),
+      );
+      return r.rows[0]?.t ?? null;
+    },
+    async listReleases(project, listOptions = {}) {
+      const r = await guarded('read releases', () =>
+        pool.query(
+          `SELECT project, version, upload_time, files, metadata FROM pkghunt_releases
+           WHERE project = $1 AND ($2::text IS NULL OR upload_time >= $2)
+           ORDER BY upload_time DESC NULLS LAST, version COLLATE "C" DESC`,
+          [project, listOptions.since ?? null],
+        ),
+      );
+      return r.rows.map((raw) => {
+        const row = ReleaseRow.parse(raw);
+        return ReleaseInput.parse({
+          project: row.project,
+          version: row.version,
+          uploadTime: row.upload_time,
+          files: row.files,
+          metadata: row.metadata,
+        });
+      });
+    },
+    async jobCounts(): Promise<JobCounts> {
+      const c = await guarded('count jobs', counts);
+      return { pending: c.queued, running: c.running, done: c.done, failed: c.failed };
+    },
+    async failedJobs() {
+      const r = await guarded('read failed jobs', () =>
+        pool.query(
+          `SELECT DISTINCT ON (job_key) id, job_key, attempt, code || ': ' || reason AS reason, failed_at
+           FROM pkghunt_failures f WHERE final
+             AND NOT EXISTS (SELECT 1 FROM pkghunt_results r WHERE r.job_key = f.job_key)
+           ORDER BY job_key, id DESC`,
+        ),
+      );
+      return r.rows.map((raw) => {
+        const row = FailedRow.parse(raw);
+        const { project, version } = splitKey(row.job_key);
+        const at = row.failed_at instanceof Date ? row.failed_at.toISOString() : row.failed_at;
+        return Job.parse({
+          id: row.id,
+          project,
+          version,
+          state: 'failed',
+          attempts: row.attempt,
+          maxAttempts: row.attempt,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          runAfter: at,
+          lastError: row.reason,
+        });
+      });
+    },
+    getRecord,
+    exportRecords: (exportOptions = {}) =>
+      iterateRecords(exportOptions.since !== undefined ? { since: exportOptions.since } : {}),
+    iterateRecords,
+    async previousRecord(name, version) {
+      const project = normalizeName(name);
+      const analysed = await guarded('read releases', () =>
+        pool.query<{ version: string; uploadTime: string | null }>(
+          `SELECT DISTINCT r.version AS version, rl.upload_time AS "uploadTime" FROM pkghunt_results r
+           LEFT JOIN pkghunt_releases rl ON rl.project = r.project AND rl.version = r.version
+           WHERE r.project = $1 AND r.version IS NOT NULL`,
+          [project],
+        ),
+      );
+      const self = await pool.query<{ t: string | null }>(
+        'SELECT upload_time AS t FROM pkghunt_releases WHERE project = $1 AND version = $2',
+        [project, version],
+      );
+      const previous = previousVersion(analysed.rows, { version, uploadTime: self.rows[0]?.t ?? null });
+      return previous === null ? null : getRecord(project, previous);
+    },
+    async query(name) {
+      const r = await guarded(`answer the ${name} query`, () => pool.query(STUDY_QUERY_SQL[name]));
+      return r.rows.map(
+        (row) => z.record(z.string(), z.union([z.string(), z.number(), z.null()])).parse(row) as QueryRow,
+      );
+    },
+  };
+  return store;
 }

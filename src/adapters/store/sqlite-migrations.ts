@@ -1,3 +1,5 @@
+import { STUDY_VIEW_NAMES, studyViewsSql } from './study-views.ts';
+
 /**
  * The SQLite schema, versioned: each entry runs once, in order, inside a transaction, and its
  * number is written to schema_migrations. Never edit an applied entry; append a new one.
@@ -121,6 +123,22 @@ CREATE VIEW outcomes AS
   SELECT install_status, import_status, COUNT(*) AS packages
   FROM results
   GROUP BY install_status, import_status;
+`,
+  },
+  {
+    // The verdict of the detection rules, for the `suspicious` view; the views are replaced by the
+    // text shared with PostgreSQL (study-views.ts).
+    version: 2,
+    sql: `
+ALTER TABLE results ADD COLUMN verdict_level TEXT;
+ALTER TABLE results ADD COLUMN verdict_score REAL;
+UPDATE results SET verdict_level = json_extract(record, '$.verdict.level'),
+  verdict_score = json_extract(record, '$.verdict.score')
+  WHERE json_type(record, '$.verdict.level') = 'text';
+CREATE INDEX results_verdict ON results (verdict_level, verdict_score);
+CREATE INDEX results_project_version ON results (project, version);
+${STUDY_VIEW_NAMES.map((v) => `DROP VIEW IF EXISTS ${v};`).join('\n')}
+${studyViewsSql('')}
 `,
   },
 ];

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { PkghuntError } from '../../core/errors.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
+import { previousVersion } from './previous-version.ts';
 import { MIGRATIONS } from './sqlite-migrations.ts';
 import {
   type FailOptions,
@@ -16,16 +17,11 @@ import {
   ReleaseInput,
   type ResultInput,
   type Store,
-  type StudyQuery,
 } from './store.ts';
+import { STUDY_QUERY_SQL } from './study-views.ts';
 
-const VIEW_OF: Record<StudyQuery, string> = {
-  connected: 'SELECT * FROM connected_during_install ORDER BY project, version, host, port',
-  hosts: 'SELECT * FROM hosts_contacted ORDER BY packages DESC, host, port',
-  dns: 'SELECT * FROM dns_names ORDER BY packages DESC, name',
-  commands: 'SELECT * FROM commands_executed ORDER BY project, version, phase, command',
-  outcomes: 'SELECT * FROM outcomes ORDER BY packages DESC',
-};
+/** The latest result of each (project, version): the highest id wins (ids grow with time). */
+const LATEST_ONLY = 'id IN (SELECT MAX(id) FROM results GROUP BY project, version)';
 
 const JobRow = z.object({
   id: z.number().int(),
@@ -195,8 +191,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     const inserted = db
       .prepare(
         `INSERT INTO results (job_id, project, version, run_id, finished_at, stored_at, install_status,
-           import_status, connected_out, ran_commands, canary_hits, record, traces)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           import_status, connected_out, ran_commands, canary_hits, verdict_level, verdict_score, record, traces)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         jobId,
@@ -210,6 +206,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         facts.connectedOut ? 1 : 0,
         facts.ranCommands ? 1 : 0,
         facts.canaryHits,
+        facts.verdictLevel,
+        facts.verdictScore,
         JSON.stringify(record),
         JSON.stringify(result.traces),
       );
@@ -414,9 +412,40 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         .iterate(options.since ?? null, options.since ?? null);
       for (const row of rows) yield parseRecord(row);
     },
+    async *iterateRecords(options = {}) {
+      const rows = db
+        .prepare(
+          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?)${options.latestOnly ? ` AND ${LATEST_ONLY}` : ''}
+           ORDER BY stored_at, id`,
+        )
+        .iterate(options.since ?? null, options.since ?? null);
+      for (const row of rows) yield parseRecord(row);
+    },
+    async previousRecord(name, version) {
+      const analysed = db
+        .prepare(
+          `SELECT DISTINCT r.version AS version, rl.upload_time AS uploadTime FROM results r
+           LEFT JOIN releases rl ON rl.project = r.project AND rl.version = r.version
+           WHERE r.project = ? AND r.version IS NOT NULL`,
+        )
+        .all(name)
+        .map((row) => z.object({ version: z.string(), uploadTime: z.string().nullable() }).parse(row));
+      const uploadTime = z
+        .string()
+        .nullable()
+        .optional()
+        .parse(
+          db
+            .prepare('SELECT upload_time FROM releases WHERE project = ? AND version = ?')
+            .pluck()
+            .get(name, version),
+        );
+      const previous = previousVersion(analysed, { version, uploadTime: uploadTime ?? null });
+      return previous === null ? null : store.getRecord(name, previous);
+    },
     async query(name) {
       return db
-        .prepare(VIEW_OF[name])
+        .prepare(STUDY_QUERY_SQL[name])
         .all()
         .map(
           (row) => z.record(z.string(), z.union([z.string(), z.number(), z.null()])).parse(row) as QueryRow,

@@ -1,7 +1,12 @@
 /**
- * The store contract. SHARED with the PostgreSQL store (pg-boss queue, `worker` command): both
- * engines implement this interface with the same semantics, so `hunt`, `show`, `query` and
- * `export` work unchanged on either. Change it only in agreement with the other implementation.
+ * The store contracts, in two parts:
+ * - `ResultStore`: projects, releases, results, records and the study's views. BOTH engines
+ *   implement it with the same semantics and the same SQL views (SQLite: sqlite-store.ts,
+ *   PostgreSQL: postgres-store.ts), so `show`, `query`, `export`, `report` and hunt's selection
+ *   (--limit/--from/--match/--since/--all-versions) run unchanged on either.
+ * - the job queue: SQLite has its own table with leases (`Store` = ResultStore + JobQueue, used by
+ *   `hunt` on a file); PostgreSQL uses pg-boss (`worker` processes on any number of machines, see
+ *   postgres-store.ts). Change a contract only together with both implementations.
  *
  * Semantics every implementation keeps:
  * - Projects are keyed by their normalised name (PEP 503); upserts are idempotent.
@@ -71,6 +76,10 @@ export const TraceBlob = z.object({
   sha256: z.string(),
   bytes: z.number().int(),
   storedBytes: z.number().int(),
+  /** `reduced`: noise lines dropped (src/core/trace/reduce-trace.ts); absent in older rows: full. */
+  content: z.enum(['full', 'reduced']).optional(),
+  /** Uncompressed bytes of the trace before reduction. */
+  fullBytes: z.number().int().optional(),
 });
 export type TraceBlob = z.infer<typeof TraceBlob>;
 
@@ -105,12 +114,24 @@ export interface FailOptions {
   final?: boolean;
 }
 
-/** The study's questions, each a documented SQL view (see the SQLite migrations). */
-export const STUDY_QUERIES = ['connected', 'hosts', 'dns', 'commands', 'outcomes'] as const;
+/** How much of the raw trace a hunt keeps next to each record (`--keep-traces`). */
+export const KEEP_TRACES = ['full', 'reduced', 'none'] as const;
+export type KeepTraces = (typeof KEEP_TRACES)[number];
+
+/** The study's questions, each a documented SQL view (study-views.ts, the same on both engines). */
+export const STUDY_QUERIES = ['connected', 'hosts', 'dns', 'commands', 'outcomes', 'suspicious'] as const;
 export type StudyQuery = (typeof STUDY_QUERIES)[number];
 export type QueryRow = Record<string, string | number | null>;
 
-export interface Store {
+export interface IterateOptions {
+  /** Only results stored since this date (ISO). */
+  since?: string;
+  /** Only the latest result of each (project, version). */
+  latestOnly?: boolean;
+}
+
+/** Projects, releases, results and the study's views: the same on SQLite and PostgreSQL. */
+export interface ResultStore {
   /** Creates or upgrades the schema; idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -129,6 +150,26 @@ export interface Store {
   /** Stored releases of a project, newest upload first; `since` filters on upload time. */
   listReleases(project: string, options?: { since?: string }): Promise<ReleaseInput[]>;
 
+  jobCounts(): Promise<JobCounts>;
+  /** Jobs that ended failed, with their reasons. */
+  failedJobs(): Promise<Job[]>;
+
+  /** The latest stored record of a project (a version when given), or null. */
+  getRecord(name: string, version?: string): Promise<BehaviourRecord | null>;
+  /** All records stored since a date (ISO), oldest first, streamed. */
+  exportRecords(options?: { since?: string }): AsyncIterable<BehaviourRecord>;
+  /** Records streamed oldest stored first; `latestOnly`: the latest result per (project, version). */
+  iterateRecords(options?: IterateOptions): AsyncIterable<BehaviourRecord>;
+  /**
+   * The record of the latest analysed release of the same project older than `version` (by the
+   * release's upload time, else by when it was analysed), or null.
+   */
+  previousRecord(name: string, version: string): Promise<BehaviourRecord | null>;
+  query(name: StudyQuery): Promise<QueryRow[]>;
+}
+
+/** The SQLite job queue: a table with leases (see the semantics above). */
+export interface JobQueue {
   /** Idempotent per (project, version); returns how many jobs were new. */
   enqueue(
     jobs: readonly { project: string; version: string }[],
@@ -142,13 +183,7 @@ export interface Store {
   /** Returns the job's new state (pending for a retry, failed when attempts are spent). */
   fail(jobId: number, worker: string, options: FailOptions): Promise<JobState | null>;
   release(jobId: number, worker: string): Promise<void>;
-  jobCounts(): Promise<JobCounts>;
-  /** Jobs that ended failed, with their reasons. */
-  failedJobs(): Promise<Job[]>;
-
-  /** The latest stored record of a project (a version when given), or null. */
-  getRecord(name: string, version?: string): Promise<BehaviourRecord | null>;
-  /** All records stored since a date (ISO), oldest first, streamed. */
-  exportRecords(options?: { since?: string }): AsyncIterable<BehaviourRecord>;
-  query(name: StudyQuery): Promise<QueryRow[]>;
 }
+
+/** The embedded store: results and its own job queue in one SQLite file. */
+export interface Store extends ResultStore, JobQueue {}

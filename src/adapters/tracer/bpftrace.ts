@@ -1,35 +1,49 @@
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PkghuntError } from '../../core/errors.ts';
 import { BpfTraceConverter } from '../../core/trace/bpf/bpf-trace-converter.ts';
+import { type BpftraceDaemon, sharedBpftraceDaemon } from './bpftrace-daemon.ts';
 import type { Tracer } from './tracer.ts';
 
 const run = promisify(execFile);
 
-export const BPFTRACE_SCRIPT = fileURLToPath(new URL('./pkghunt.bt', import.meta.url));
-export const BPFTRACE_WRAPPER = fileURLToPath(new URL('./bpftrace-wrap.sh', import.meta.url));
 const TRACEFS = '/sys/kernel/tracing';
 const BTF = '/sys/kernel/btf/vmlinux';
 
 /**
- * The eBPF tracer: bpftrace runs outside the sandbox, started by a small wrapper that holds the
- * launcher until every probe is attached and exits only once the trace is complete. The raw trace
- * is converted to strace lines on reading (readTrace), so the strace parser builds the behaviour.
+ * The eBPF tracer: one long-lived bpftrace per pkghunt process (BpftraceDaemon) pays its ~1 s
+ * start-up once. wrap() puts a registration in front of the launcher (`kill -0 TOKEN` from the
+ * launch's first process, then exec); readTrace() waits for the launch's stop marker and converts
+ * its raw trace to strace lines, so the strace parser builds the behaviour (one model for both).
+ * One tracer per analysis: lostEvents() counts what bpftrace dropped during its launches.
  */
-export function createBpftraceTracer(): Tracer {
+export function createBpftraceTracer(options: { daemon?: BpftraceDaemon } = {}): Tracer {
+  const daemon = options.daemon ?? sharedBpftraceDaemon();
+  const tokens = new Map<string, number>();
+  let lost = 0;
   return {
     name: 'bpftrace',
-    wrap(command, { traceFile }) {
-      // Unknown to the sandbox: records of the raw trace start with it, so none can be forged.
-      const nonce = String(randomBytes(6).readUIntBE(0, 6));
-      return ['bash', BPFTRACE_WRAPPER, BPFTRACE_SCRIPT, traceFile, nonce, '--', ...command];
+    prepare() {
+      return daemon.ready();
     },
-    readTrace(traceFile) {
-      return readBpftraceTrace(traceFile);
+    wrap(command, { traceFile }) {
+      const token = daemon.open(traceFile);
+      tokens.set(traceFile, token);
+      return ['bash', '-c', 'kill -0 "$0" 2>/dev/null; exec "$@"', String(token), ...command];
+    },
+    async *readTrace(traceFile) {
+      const token = tokens.get(traceFile);
+      if (token !== undefined) {
+        tokens.delete(traceFile);
+        const closed = await daemon.close(token);
+        lost += closed.lostEvents;
+      }
+      yield* readBpftraceTrace(traceFile);
+    },
+    lostEvents() {
+      return lost;
     },
   };
 }
@@ -88,38 +102,6 @@ async function _check(): Promise<void> {
       cause,
     });
   }
-  try {
-    // Compiles and loads a tracepoint program. Not attached: detaching a tracepoint was seen to
-    // take seconds to minutes on this kernel, and the wrapper reports attach failures itself.
-    await _runQuiet(
-      'bpftrace',
-      ['-q', '-e', 'tracepoint:sched:sched_process_exit /0/ {} BEGIN { exit(); }'],
-      30_000,
-    );
-  } catch (cause) {
-    throw new PkghuntError(
-      'CAPABILITY_MISSING',
-      'Cannot attach a BPF tracepoint with bpftrace on this host',
-      {
-        hint: 'bpftrace needs root (CAP_BPF, CAP_PERFMON) and a kernel with BPF tracepoint support.',
-        cause,
-      },
-    );
-  }
-}
-
-/** Runs a command with stdin/stdout closed to pipes (bpftrace was seen dying of SIGPIPE on them). */
-function _runQuiet(file: string, args: string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${file} exited with ${code ?? signal}: ${stderr.slice(-2000)}`));
-    });
-  });
+  // Whether probes attach is learnt when the daemon starts (BpftraceDaemon.ready), which names
+  // bpftrace's own error: a separate probe program here would cost another second.
 }

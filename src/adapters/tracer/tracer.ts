@@ -16,6 +16,10 @@ export interface Tracer {
    * differs (bpftrace). Absent: the trace file already holds strace lines.
    */
   readTrace?(traceFile: string): AsyncIterable<string>;
+  /** Starts what wrap() needs (the long-lived bpftrace); call once before the first wrap(). */
+  prepare?(): Promise<void>;
+  /** Events the tracer dropped so far (bpftrace under load); absent: it never drops any. */
+  lostEvents?(): number;
 }
 
 /** The null tracer: runs the command as it is (benchmarks compare against it). */
@@ -25,3 +29,9 @@ export const noTracer: Tracer = {
     return [...command];
   },
 };
+
+export const TRACER_NAMES = ['strace', 'bpftrace', 'none'] as const;
+export type TracerName = (typeof TRACER_NAMES)[number];
+/** What `--tracer` accepts: a tracer, or `auto` (bpftrace where it runs, else strace). */
+export const TRACER_CHOICES = [...TRACER_NAMES, 'auto'] as const;
+export type TracerChoice = (typeof TRACER_CHOICES)[number];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
@@ -10,6 +11,7 @@ import { silentReporter } from '../../reporter/reporter.ts';
 import { createTerminalReporter } from '../../reporter/terminal-reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
+import { tracerOption } from './trace-options.ts';
 
 interface AnalyzeFlags {
   indexUrl?: string;
@@ -18,7 +20,7 @@ interface AnalyzeFlags {
   json?: boolean;
   out?: string;
   keepTrace?: string;
-  tracer: 'strace' | 'none';
+  tracer: TracerChoice;
   memory?: string;
   pids?: string;
   disk?: string;
@@ -86,6 +88,8 @@ async function runAnalyze(spec: string, flags: AnalyzeFlags): Promise<number> {
     if (flags.out) await writeFileAtomic(flags.out, text);
     if (json) process.stdout.write(text);
     else process.stdout.write(renderSummary(record, { color: process.stdout.isTTY === true }));
+    // A finding outranks an incomplete run: what was seen is real even if a phase broke.
+    if (record.verdict && record.verdict.level !== 'clean') return EXIT.SUSPICIOUS;
     const sandboxError = Object.values(record.phases).some((p) => p?.status === 'sandbox_error');
     return sandboxError ? EXIT.FAILURE : EXIT.OK;
   } catch (error) {
@@ -109,9 +113,7 @@ export function registerAnalyze(program: Command, setExit: (code: number) => voi
     .option('--json', 'print the behaviour record as JSON on stdout instead of the summary')
     .option('--out <file>', 'also write the behaviour record (JSON) to this file')
     .option('--keep-trace <dir>', 'keep the raw traces, captured traffic and index log in this directory')
-    .addOption(
-      new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'),
-    )
+    .addOption(tracerOption('strace'))
     .option('--memory <mb>', 'memory limit for the sandbox in MiB (default 2048)')
     .option('--pids <n>', 'maximum number of processes in the sandbox (default 512)')
     .option('--disk <mb>', 'size of the sandbox file system in MiB (default 2048)')

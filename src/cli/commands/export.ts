@@ -10,7 +10,7 @@ import { normalizeName } from '../../core/pypi/normalize-name.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { isoDate } from '../parse-flags.ts';
-import { openStore } from './open-store.ts';
+import { openResultStore } from './open-store.ts';
 
 interface ExportFlags {
   db?: string;
@@ -33,7 +33,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
     if (flags.format === 'json-dir' && flags.out === undefined) {
       throw new PkghuntError('USAGE', 'Cannot export --format json-dir without --out DIR');
     }
-    const { store } = await openStore(flags.db, loadConfig());
+    const { store } = await openResultStore(flags.db, loadConfig());
     let count = 0;
     try {
       const records = store.exportRecords(since !== undefined ? { since } : {});
@@ -85,7 +85,7 @@ export function registerExport(program: Command, setExit: (code: number) => void
     )
     .option('--since <date>', 'only records stored since DATE')
     .option('--out <path>', 'file (jsonl; default stdout) or folder (json-dir)')
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option('--db <file|url>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db) or postgres://...')
     .option('--json', 'errors and the final count as JSON')
     .addHelpText('after', '\nExit codes: 0 exported, 1 failure, 2 bad usage.')
     .action(async (flags: ExportFlags) => {

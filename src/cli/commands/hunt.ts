@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
 import { resolveIndexUrl } from '../../adapters/registry/index-url.ts';
 import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
-import { STUDY_QUERIES, type Store } from '../../adapters/store/store.ts';
+import type { Job, KeepTraces } from '../../adapters/store/store.ts';
+import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { hunt } from '../../app/hunt.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
@@ -17,6 +17,8 @@ import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
 import { huntOnPostgres } from './hunt-postgres.ts';
 import { openStore } from './open-store.ts';
+import { renderStudyTables, studyTables } from './study-tables.ts';
+import { keepTracesOption, tracerOption } from './trace-options.ts';
 
 interface HuntFlags {
   indexUrl?: string;
@@ -32,7 +34,25 @@ interface HuntFlags {
   maxAttempts: string;
   leaseSeconds?: string;
   retryDelay?: string;
-  tracer: 'strace' | 'none';
+  tracer: TracerChoice;
+  keepTraces: KeepTraces;
+}
+
+function renderFailed(failed: readonly Job[]): string {
+  if (failed.length === 0) return '';
+  return renderTable(
+    failed.map((j) => ({
+      project: j.project,
+      version: j.version,
+      attempts: j.attempts,
+      reason: j.lastError,
+    })),
+    { title: '\nFailed packages:' },
+  );
+}
+
+function failedJson(failed: readonly Job[]): { project: string; version: string; reason: string | null }[] {
+  return failed.map((j) => ({ project: j.project, version: j.version, reason: j.lastError }));
 }
 
 async function readNames(path: string): Promise<string[]> {
@@ -44,29 +64,6 @@ async function readNames(path: string): Promise<string[]> {
     .map((line) => line.replace(/#.*/, '').trim())
     .filter(Boolean)
     .map(normalizeName);
-}
-
-/** The study's aggregate tables, as text or as one object. */
-export async function studyTables(
-  store: Store,
-): Promise<Record<string, Record<string, string | number | null>[]>> {
-  const tables: Record<string, Record<string, string | number | null>[]> = {};
-  for (const name of STUDY_QUERIES) tables[name] = await store.query(name);
-  return tables;
-}
-
-const TITLES: Record<string, string> = {
-  connected: 'Packages that connected out during install',
-  hosts: 'Destinations contacted (any phase), by number of packages',
-  dns: 'DNS names looked up, by number of packages',
-  commands: "Commands executed beyond the build's own",
-  outcomes: 'Outcomes of the analyses',
-};
-
-export function renderStudyTables(tables: Record<string, Record<string, string | number | null>[]>): string {
-  return Object.entries(tables)
-    .map(([name, rows]) => renderTable(rows, { title: `\n${TITLES[name] ?? name} (pkghunt query ${name}):` }))
-    .join('');
 }
 
 async function runHunt(flags: HuntFlags): Promise<number> {
@@ -99,21 +96,29 @@ async function runHunt(flags: HuntFlags): Promise<number> {
       ...(flags.indexUrl !== undefined ? { cliValue: flags.indexUrl } : {}),
       env: process.env,
     });
+    const selection = {
+      ...(names !== undefined ? { names } : {}),
+      ...(flags.match !== undefined ? { match: flags.match } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    };
     if (flags.db !== undefined && /^postgres(ql)?:\/\//.test(flags.db)) {
       const result = await huntOnPostgres({
         db: flags.db,
         indexUrl,
-        names,
-        match: flags.match,
-        limit,
+        selection,
+        allVersions: flags.allVersions === true,
+        since,
         json,
         signal: controller.signal,
-        unsupported: [
-          ...(flags.since !== undefined ? ['--since'] : []),
-          ...(flags.allVersions ? ['--all-versions'] : []),
-        ],
       });
-      if (json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...result })}\n`);
+      if (json) {
+        process.stdout.write(
+          `${JSON.stringify({ type: 'summary', ...result, failed: failedJson(result.failed) })}\n`,
+        );
+      } else {
+        if (result.tables !== null) process.stdout.write(renderStudyTables(result.tables));
+        process.stdout.write(renderFailed(result.failed));
+      }
       return result.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
     }
     const { store, traceDir } = await openStore(flags.db, config);
@@ -124,11 +129,7 @@ async function runHunt(flags: HuntFlags): Promise<number> {
       const summary = await hunt(store, {
         config,
         indexUrl,
-        selection: {
-          ...(names !== undefined ? { names } : {}),
-          ...(flags.match !== undefined ? { match: flags.match } : {}),
-          ...(limit !== undefined ? { limit } : {}),
-        },
+        selection,
         ...(flags.allVersions ? { allVersions: true } : {}),
         ...(since !== undefined ? { since } : {}),
         workers,
@@ -137,6 +138,7 @@ async function runHunt(flags: HuntFlags): Promise<number> {
         ...(leaseS !== undefined ? { leaseMs: leaseS * 1000 } : {}),
         ...(retryS !== undefined ? { retryBaseMs: retryS * 1000 } : {}),
         traceDir,
+        keepTraces: flags.keepTraces,
         tracer: flags.tracer,
         reporter: json ? createNdjsonReporter(process.stdout) : createProgressBarReporter(),
         signal: controller.signal,
@@ -145,28 +147,11 @@ async function runHunt(flags: HuntFlags): Promise<number> {
       const failed = await store.failedJobs();
       if (json) {
         process.stdout.write(
-          `${JSON.stringify({
-            type: 'summary',
-            ...summary,
-            failed: failed.map((j) => ({ project: j.project, version: j.version, reason: j.lastError })),
-            tables,
-          })}\n`,
+          `${JSON.stringify({ type: 'summary', ...summary, failed: failedJson(failed), tables })}\n`,
         );
       } else {
         process.stdout.write(renderStudyTables(tables));
-        if (failed.length > 0) {
-          process.stdout.write(
-            renderTable(
-              failed.map((j) => ({
-                project: j.project,
-                version: j.version,
-                attempts: j.attempts,
-                reason: j.lastError,
-              })),
-              { title: '\nFailed packages:' },
-            ),
-          );
-        }
+        process.stdout.write(renderFailed(failed));
       }
       return summary.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
     } finally {
@@ -205,9 +190,8 @@ export function registerHunt(program: Command, setExit: (code: number) => void):
       "how long a running job stays a dead hunt's before it is retried (default 600)",
     )
     .option('--retry-delay <s>', 'delay before the first retry, doubling each time (default 30)')
-    .addOption(
-      new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'),
-    )
+    .addOption(tracerOption('auto'))
+    .addOption(keepTracesOption())
     .addHelpText(
       'after',
       `

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
+import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
 import { openSqliteStore } from '../../adapters/store/sqlite-store.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { ResultStore, Store } from '../../adapters/store/store.ts';
 import type { Config } from '../../config.ts';
 import { PkghuntError } from '../../core/errors.ts';
 
@@ -11,16 +12,36 @@ export interface OpenedStore {
   location: string;
 }
 
-/** The store named by --db (or PKGHUNT_DB, or the default file), migrated and ready. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
+/** The SQLite store named by --db (or PKGHUNT_DB, or the default file), migrated and ready. */
 export async function openStore(dbFlag: string | undefined, config: Config): Promise<OpenedStore> {
   const db = dbFlag ?? config.dbPath;
-  if (/^postgres(ql)?:\/\//.test(db)) {
+  if (isPostgresUrl(db)) {
     throw new PkghuntError('USAGE', 'Cannot use a PostgreSQL --db with this command', {
-      hint: 'Use `pkghunt worker --db postgres://...` for the PostgreSQL store, or a file path for SQLite.',
+      hint: 'This command runs its own job queue, which only the SQLite store has: give a file path.',
     });
   }
   const path = resolve(db);
   const store = openSqliteStore(path);
   await store.migrate();
   return { store, traceDir: join(dirname(path), 'traces'), location: path };
+}
+
+/**
+ * The results of either engine: a postgres:// URL opens PostgreSQL, anything else the SQLite file.
+ * For commands that only read (show, query, export, report).
+ */
+export async function openResultStore(
+  dbFlag: string | undefined,
+  config: Config,
+): Promise<{ store: ResultStore; location: string }> {
+  const db = dbFlag ?? config.dbPath;
+  if (isPostgresUrl(db)) {
+    return { store: await openPostgresStore(db), location: db.replace(/\/\/[^@/]*@/, '//***@') };
+  }
+  const { store, location } = await openStore(db, config);
+  return { store, location };
 }

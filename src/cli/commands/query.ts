@@ -5,13 +5,13 @@ import { loadConfig } from '../../config.ts';
 import { toPkghuntError } from '../../core/errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { renderStudyTables } from './hunt.ts';
-import { openStore } from './open-store.ts';
+import { openResultStore } from './open-store.ts';
+import { renderStudyTables } from './study-tables.ts';
 
 async function runQuery(name: StudyQuery, flags: { db?: string; json?: boolean }): Promise<number> {
   const json = flags.json === true;
   try {
-    const { store } = await openStore(flags.db, loadConfig());
+    const { store } = await openResultStore(flags.db, loadConfig());
     try {
       const rows = await store.query(name);
       process.stdout.write(json ? `${JSON.stringify(rows)}\n` : renderStudyTables({ [name]: rows }));
@@ -28,17 +28,20 @@ export function registerQuery(program: Command, setExit: (code: number) => void)
   program
     .command('query')
     .addArgument(
-      new Argument('<view>', 'connected | hosts | dns | commands | outcomes').choices(STUDY_QUERIES),
+      new Argument('<view>', 'connected | hosts | dns | commands | outcomes | suspicious').choices(
+        STUDY_QUERIES,
+      ),
     )
     .description("Answer one of the study's questions from the store (the SQL views in docs/ARCHITECTURE.md)")
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option('--db <file|url>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db) or postgres://...')
     .addOption(new Option('--json', 'print the rows as a JSON array'))
     .addHelpText(
       'after',
       `
 Views: connected (packages that connected out during install, and where), hosts (destinations by
 number of packages), dns (names looked up by number of packages), commands (commands beyond the
-build's own), outcomes (how the analyses ended).
+build's own), outcomes (how the analyses ended), suspicious (packages
+the detection rules judged suspicious or malicious, highest score first).
 Exit codes: 0 answered, 1 failure, 2 bad usage.`,
     )
     .action(async (view: StudyQuery, flags: { db?: string; json?: boolean }) => {

@@ -6,7 +6,7 @@ import { parsePackageSpec } from '../../core/pypi/package-spec.ts';
 import { renderSummary } from '../../core/summary/render-summary.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { openStore } from './open-store.ts';
+import { openResultStore } from './open-store.ts';
 
 async function runShow(spec: string, flags: { db?: string; json?: boolean }): Promise<number> {
   const json = flags.json === true;
@@ -14,7 +14,7 @@ async function runShow(spec: string, flags: { db?: string; json?: boolean }): Pr
     const parsed = parsePackageSpec(spec);
     if (parsed.kind === 'local')
       throw new PkghuntError('USAGE', `Cannot show ${spec}: expected NAME or NAME==VERSION`);
-    const { store } = await openStore(flags.db, loadConfig());
+    const { store } = await openResultStore(flags.db, loadConfig());
     try {
       const record = await store.getRecord(normalizeName(parsed.name), parsed.version ?? undefined);
       if (record === null) {
@@ -41,7 +41,7 @@ export function registerShow(program: Command, setExit: (code: number) => void):
     .command('show')
     .argument('<package>', 'NAME or NAME==VERSION')
     .description('Print the latest stored record of a package (a summary, or the record with --json)')
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option('--db <file|url>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db) or postgres://...')
     .option('--json', 'print the full behaviour record')
     .addHelpText('after', '\nExit codes: 0 shown, 1 no such record or failure, 2 bad usage.')
     .action(async (spec: string, flags: { db?: string; json?: boolean }) => {

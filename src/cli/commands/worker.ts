@@ -1,15 +1,20 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
 import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
 import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
+import type { KeepTraces, TraceBlob } from '../../adapters/store/store.ts';
+import { storeTraceBlob } from '../../adapters/store/trace-blobs.ts';
+import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
+import { traceOptions } from '../../app/hunt.ts';
 import { runWorker, type WorkerEvent } from '../../app/run-worker.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { PhaseName } from '../../core/record/schema.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
+import { keepTracesOption, tracerOption } from './trace-options.ts';
 
 interface WorkerFlags {
   db: string;
@@ -17,7 +22,9 @@ interface WorkerFlags {
   indexUrl?: string;
   phases: string;
   timeout?: string;
-  tracer: 'strace' | 'none';
+  tracer: TracerChoice;
+  keepTraces: KeepTraces;
+  traceDir?: string;
   memory?: string;
   pids?: string;
   disk?: string;
@@ -97,6 +104,8 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
     const memory = positive(flags.memory, '--memory');
     const pids = positive(flags.pids, '--pids', true);
     const disk = positive(flags.disk, '--disk');
+    // Traces stay on the worker's machine; the results row lists them (sha256) for later reading.
+    const traceDir = flags.traceDir ?? join(config.cacheDir, 'traces');
     // A job must outlive its slowest honest run (every phase hitting its timeout, plus set-up).
     const leaseSeconds = positive(flags.lease, '--lease', true) ?? Math.ceil(phases.length * timeoutS + 300);
     // A worker restarted after a crash or SIGKILL undoes what its predecessor left on this host.
@@ -124,8 +133,10 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
         concurrency,
         signal: controller.signal,
         drainMs: leaseSeconds * 1000,
-        analyze: (requested) =>
-          analyze(requested, {
+        analyze: async (requested) => {
+          const traces: TraceBlob[] = [];
+          const keep = flags.keepTraces;
+          const record = await analyze(requested, {
             config,
             phases,
             tracer: flags.tracer,
@@ -136,7 +147,16 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
               ...(pids !== undefined ? { pids } : {}),
               ...(disk !== undefined ? { disk_mb: disk } : {}),
             },
-          }),
+            ...(keep === 'none'
+              ? {}
+              : {
+                  onTraceFile: async (phase: PhaseName, path: string) => {
+                    traces.push(await storeTraceBlob(traceDir, path, traceOptions(phase, keep)));
+                  },
+                }),
+          });
+          return { record, traces };
+        },
         onEvent: (event) => {
           if (event.type === 'worker-fatal') fatal = true;
           if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -167,9 +187,9 @@ export function registerWorker(program: Command, setExit: (code: number) => void
     )
     .option('--phases <list>', 'phases to run, comma-separated: install, import', 'install,import')
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
-    .addOption(
-      new Option('--tracer <name>', 'system-call tracer').choices(['strace', 'none']).default('strace'),
-    )
+    .addOption(tracerOption('auto'))
+    .addOption(keepTracesOption())
+    .option('--trace-dir <dir>', 'where this machine keeps the compressed traces (default <cache>/traces)')
     .option('--memory <mb>', 'memory limit for each sandbox in MiB (default 2048)')
     .option('--pids <n>', 'maximum number of processes in each sandbox (default 512)')
     .option('--disk <mb>', 'size of each sandbox file system in MiB (default 2048)')

@@ -13,6 +13,9 @@ export interface RecordFacts {
   /** Ran a command that is not one the build machinery runs for every package. */
   ranCommands: boolean;
   canaryHits: number;
+  /** The detection verdict (`record.verdict`), null in records written without one. */
+  verdictLevel: string | null;
+  verdictScore: number | null;
   connections: {
     phase: PhaseName;
     protocol: string;
@@ -52,6 +55,9 @@ export function recordFacts(record: BehaviourRecord): RecordFacts {
     connectedOut: false,
     ranCommands: false,
     canaryHits: 0,
+    // Records written before the detection rules existed have no verdict.
+    verdictLevel: record.verdict?.level ?? null,
+    verdictScore: record.verdict?.score ?? null,
     connections: [],
     dns: [],
     commands: [],

@@ -18,6 +18,23 @@ export type LimitName = z.infer<typeof LimitName>;
 export const FileOp = z.enum(['read', 'write', 'create', 'delete', 'rename', 'chmod', 'exec']);
 export type FileOp = z.infer<typeof FileOp>;
 
+/**
+ * Who caused a behaviour: the package under analysis, one of its dependencies (run-time or
+ * build-time), pip itself, or nobody we could tell. Filled by the attribution step
+ * (src/core/attribution); absent in records written before it existed. See docs/RECORD.md.
+ */
+export const AttributionKind = z.enum(['package', 'dependency', 'build_dependency', 'pip', 'unknown']);
+export type AttributionKind = z.infer<typeof AttributionKind>;
+
+export const Attribution = z.object({
+  kind: AttributionKind,
+  /** Normalised distribution name for package/dependency/build_dependency; null for pip/unknown. */
+  distribution: z.string().nullable(),
+  /** How it was decided, e.g. "process-tree", "build-dir", "staged-import". */
+  method: z.string(),
+});
+export type Attribution = z.infer<typeof Attribution>;
+
 export const Command = z.object({
   argv: z.array(z.string()),
   cwd: z.string().nullable(),
@@ -27,6 +44,7 @@ export const Command = z.object({
   time: z.number(),
   /** Path actually executed (execve's first argument). */
   exe: z.string(),
+  by: Attribution.optional(),
 });
 export type Command = z.infer<typeof Command>;
 
@@ -43,6 +61,8 @@ export const FileAccess = z.object({
   errors: z.array(z.string()),
   /** Pids that touched the path (first few). */
   pids: z.array(z.number().int()),
+  /** Who touched it (one entry per distinct culprit). */
+  by: z.array(Attribution).optional(),
 });
 export type FileAccess = z.infer<typeof FileAccess>;
 
@@ -63,6 +83,7 @@ export const DnsQuery = z.object({
   answer: z.string().nullable(),
   /** The resolver address the query was sent to (a query sent straight to a public resolver shows here). */
   server: z.string().nullable(),
+  by: z.array(Attribution).optional(),
 });
 export type DnsQuery = z.infer<typeof DnsQuery>;
 
@@ -86,6 +107,7 @@ export const Connection = z.object({
   time: z.number(),
   /** Pids seen calling connect() to this destination in the trace. */
   pids: z.array(z.number().int()),
+  by: z.array(Attribution).optional(),
 });
 export type Connection = z.infer<typeof Connection>;
 
@@ -94,6 +116,7 @@ export const CanaryHit = z.object({
   canary: z.string(),
   how: CanaryHow,
   evidence: z.string(),
+  by: z.array(Attribution).optional(),
 });
 export type CanaryHit = z.infer<typeof CanaryHit>;
 
@@ -109,6 +132,8 @@ export const ModuleImport = z.object({
   status: z.enum(['ok', 'error', 'timeout']),
   error: z.string().nullable(),
   duration_ms: z.number(),
+  /** Set on a dependency's module, imported in its own process before the package's (staged import). */
+  distribution: z.string().optional(),
 });
 export type ModuleImport = z.infer<typeof ModuleImport>;
 
@@ -176,6 +201,8 @@ export type Limits = z.infer<typeof Limits>;
 
 export const SandboxInfo = z.object({
   tracer: z.string(),
+  /** Trace events the tracer dropped (bpftrace under load; counted per launch, see ARCHITECTURE.md). */
+  tracer_lost_events: z.number().int().optional(),
   limits: Limits,
   /** How each limit was enforced on this host (cgroup v1/v2, rlimit, tmpfs size). */
   enforcement: z.record(z.string(), z.string()),
@@ -183,6 +210,70 @@ export const SandboxInfo = z.object({
   python: z.string(),
   canary_token: z.string(),
 });
+
+/** What a release does that the previous analysed release of the same project did not (src/core/diff). */
+export const DiffFromPrevious = z.object({
+  /** The previous analysed release compared with. */
+  version: z.string().nullable(),
+  new_hosts: z.array(z.string()),
+  new_dns: z.array(z.string()),
+  new_commands: z.array(z.string()),
+  new_file_writes: z.array(z.string()),
+});
+export type DiffFromPrevious = z.infer<typeof DiffFromPrevious>;
+
+/** How bad a finding is; the weights are in src/core/detect/score.ts and docs/RECORD.md. */
+export const Severity = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+
+export const FindingEvidence = z.object({
+  /** A JSON pointer into this record (`/phases/install/connections/0`), or `FILE:LINE` inside the artifact for static findings. */
+  pointer: z.string(),
+  text: z.string(),
+});
+export type FindingEvidence = z.infer<typeof FindingEvidence>;
+
+export const Finding = z.object({
+  rule: z.string(),
+  severity: Severity,
+  title: z.string(),
+  /** MITRE ATT&CK technique id, e.g. T1041, when one fits. */
+  attack: z.string().nullable(),
+  /** `static`: found in the artifact's files, not in what ran. */
+  phase: z.enum(['install', 'import', 'static']),
+  /** Who caused it, from the record's `by` fields; null when the record does not say. */
+  culprit: z.object({ kind: AttributionKind, distribution: z.string().nullable() }).nullable(),
+  evidence: z.array(FindingEvidence),
+  /** Points this finding added to the score (after the population adjustment). */
+  points: z.number(),
+  /** Why the population changed the points, when it did. */
+  population: z.string().optional(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+/** Written by src/core/detect; absent in records from before detection existed. */
+export const Verdict = z.object({
+  level: z.enum(['clean', 'suspicious', 'malicious']),
+  /** 0..100. */
+  score: z.number(),
+  findings: z.array(Finding),
+  /** How many of the artifact's files the static scan read (null: no artifact could be read). */
+  static_files: z.number().int().nullable(),
+  /** Whether a population view adjusted the score. */
+  population_adjusted: z.boolean(),
+});
+export type Verdict = z.infer<typeof Verdict>;
+
+/** What pip installed (dependency) or built/installed for a build (build_dependency) besides the package. */
+export const Dependency = z.object({
+  /** Normalised distribution name. */
+  name: z.string(),
+  version: z.string().nullable(),
+  kind: z.enum(['dependency', 'build_dependency']),
+  /** The file pip fetched from the index proxy for it, null when none was seen (e.g. already cached). */
+  artifact: z.enum(['sdist', 'wheel']).nullable(),
+});
+export type Dependency = z.infer<typeof Dependency>;
 
 export const BehaviourRecord = z.object({
   schema_version: z.literal(SCHEMA_VERSION),
@@ -194,5 +285,10 @@ export const BehaviourRecord = z.object({
   sandbox: SandboxInfo,
   phases: z.object({ install: Phase.optional(), import: Phase.optional() }),
   index_requests: z.array(IndexRequest),
+  /** Absent in records from before attribution existed (src/core/attribution). */
+  dependencies: z.array(Dependency).optional(),
+  /** Set by hunt/worker when an earlier release of the project was analysed. */
+  diff_from_previous: DiffFromPrevious.optional(),
+  verdict: Verdict.optional(),
 });
 export type BehaviourRecord = z.infer<typeof BehaviourRecord>;

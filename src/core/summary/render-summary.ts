@@ -1,4 +1,4 @@
-import type { BehaviourRecord, Phase } from '../record/schema.ts';
+import type { BehaviourRecord, Phase, Verdict } from '../record/schema.ts';
 
 /** Options for the readable summary. `maxItems` caps each list; the JSON record has everything. */
 export interface SummaryOptions {
@@ -98,6 +98,28 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
   return out;
 }
 
+function renderVerdict(verdict: Verdict, options: Required<SummaryOptions>): string[] {
+  const paint = (code: string, t: string) => (options.color ? `\x1b[${code}m${t}\x1b[0m` : t);
+  const colour = verdict.level === 'malicious' ? '1;31' : verdict.level === 'suspicious' ? '1;33' : '1;32';
+  const out = [paint(colour, `Verdict: ${verdict.level.toUpperCase()} (score ${verdict.score}/100)`)];
+  if (verdict.static_files === null) out.push('  static scan: not run (artifact unreadable or unknown)');
+  for (const f of verdict.findings.slice(0, options.maxItems)) {
+    const who = f.culprit?.distribution ? ` by ${f.culprit.kind} ${f.culprit.distribution}` : '';
+    const attack = f.attack ? ` ${f.attack}` : '';
+    out.push(
+      sanitizeForTerminal(
+        `  [${f.severity}] ${f.rule} (${f.phase}${who}, +${f.points}${attack}): ${f.title}`,
+      ),
+    );
+    if (f.population) out.push(sanitizeForTerminal(`      population: ${f.population}`));
+    for (const e of f.evidence.slice(0, 3)) out.push(sanitizeForTerminal(`      ${e.pointer}  ${e.text}`));
+    if (f.evidence.length > 3) out.push(`      ... ${f.evidence.length - 3} more (see --json)`);
+  }
+  if (verdict.findings.length > options.maxItems)
+    out.push(`  ... and ${verdict.findings.length - options.maxItems} more findings (see --json)`);
+  return out;
+}
+
 /** The readable summary `analyze` prints without --json. */
 export function renderSummary(record: BehaviourRecord, options: SummaryOptions = {}): string {
   const opts: Required<SummaryOptions> = { maxItems: options.maxItems ?? 15, color: options.color ?? false };
@@ -109,6 +131,7 @@ export function renderSummary(record: BehaviourRecord, options: SummaryOptions =
   lines.push(
     `  sandbox: tracer ${record.sandbox.tracer}, run ${record.run_id}, canary token ${record.sandbox.canary_token}`,
   );
+  if (record.verdict) lines.push('', ...renderVerdict(record.verdict, opts));
   for (const name of ['install', 'import'] as const) {
     const phase = record.phases[name];
     if (phase) lines.push('', ...renderPhase(name, phase, opts));

@@ -62,6 +62,7 @@ test('only descendants of the runner count; plumbing and the runner itself are d
     ppid: 2,
     exe: '/usr/bin/pip',
     argv: ['pip', 'install', 'x'],
+    cwd: '/builds/app',
     start: 0.01,
     end: 0.02,
     exit: 'exited with 0',

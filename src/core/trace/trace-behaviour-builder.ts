@@ -28,6 +28,8 @@ interface Proc {
   isRoot: boolean;
   exe?: string;
   argv?: string[];
+  /** Working directory at its last execve (at its creation until it execs): attribution reads it. */
+  startCwd: string | null;
   start: number;
   end: number | null;
   exit: string | null;
@@ -98,6 +100,7 @@ export class TraceBehaviourBuilder {
       ppid: p.ppid,
       ...(p.exe === undefined ? {} : { exe: p.exe }),
       ...(p.argv === undefined ? {} : { argv: p.argv }),
+      cwd: p.startCwd,
       start: this.#rel(p.start),
       end: p.end === null ? null : this.#rel(p.end),
       exit: p.exit,
@@ -177,6 +180,7 @@ export class TraceBehaviourBuilder {
       isRoot: false,
       ...(parent?.exe === undefined ? {} : { exe: parent.exe }),
       ...(parent?.argv === undefined ? {} : { argv: parent.argv }),
+      startCwd: parent?.fs.cwd ?? null,
       start: time,
       end: null,
       exit: null,
@@ -295,6 +299,7 @@ export class TraceBehaviourBuilder {
     const argv = argvArg?.kind === 'array' ? argvArg.items.map(valueText) : [];
     proc.exe = resolved.path;
     proc.argv = argv;
+    proc.startCwd = proc.fs.cwd;
     if (!this.#root && this.#isRoot(resolved.path, argv)) {
       this.#makeRoot(proc);
       return;

@@ -78,6 +78,8 @@ export interface TracedProcess {
   ppid: number | null;
   exe?: string;
   argv?: string[];
+  /** Working directory at its last successful execve (at its creation if it never exec'd). */
+  cwd?: string | null;
   start: number;
   end: number | null;
   /** 'exited with N' or 'killed by SIGNAL', null while still running at the end of the trace. */

@@ -96,3 +96,26 @@ test('a trace without its time reference or with lost events says so in unparsab
   assert.match(convert([])[0] ?? '', /no time reference/);
   assert.deepEqual(convert([`${N} R 1 1 0`, 'Lost 12 events']), ['bpftrace: lost 12 events']);
 });
+
+test('a #! script shows the argv its caller passed (path for argv[0]), not the interpreter the kernel put in', () => {
+  const lines = convert([
+    `${N} R 1000000000 100 0`,
+    `${N} S 12 /bin/sh`,
+    `${N} S 12 /usr/bin/lsb_release`,
+    `${N} S 12 -a`,
+    `${N} E 1000001000 12 12 3 /usr/bin/lsb_release`,
+    `${N} S 13 /usr/bin/env`,
+    `${N} S 13 python3`,
+    `${N} S 13 ./tool.py`,
+    `${N} S 13 --x`,
+    `${N} E 1000002000 13 13 4 ./tool.py`,
+    `${N} S 14 python3`,
+    `${N} S 14 ./tool.py`,
+    `${N} E 1000003000 14 14 2 /usr/bin/python3`,
+  ]);
+  assert.deepEqual(lines, [
+    '12 100.000001 execve("/usr/bin/lsb_release", ["/usr/bin/lsb_release", "-a"], 0x0 /* 0 vars */) = 0',
+    '13 100.000002 execve("./tool.py", ["./tool.py", "--x"], 0x0 /* 0 vars */) = 0',
+    '14 100.000003 execve("/usr/bin/python3", ["python3", "./tool.py"], 0x0 /* 0 vars */) = 0',
+  ]);
+});

@@ -12,7 +12,7 @@ import {
 /** bpftrace cuts str() at BPFTRACE_STRLEN - 1 bytes (the script's wrapper sets 200). */
 export const BPF_STRING_LIMIT = 199;
 /** Argv elements the script reads per exec. */
-export const BPF_ARGV_LIMIT = 32;
+export const BPF_ARGV_LIMIT = 128;
 /** Records held back to put events of different CPUs back in time order. */
 const REORDER_WINDOW = 4096;
 /** ...and how far back (ns) a late record may still be, at most. */
@@ -212,9 +212,21 @@ function str(value: string): string {
 }
 
 function renderExec(filename: string, argc: number, argv: readonly string[]): string {
-  const items = argv.map(str);
+  const items = callerArgv(filename, argv).map(str);
   if (argc > argv.length) items.push('...');
   return `execve(${str(filename)}, [${items.join(', ')}], 0x0 /* 0 vars */) = 0`;
+}
+
+/**
+ * The argv the caller passed, as strace shows it. The script reads argv from the new image, and
+ * for a `#!` script the kernel has replaced the caller's argv[0] with the interpreter (and its
+ * optional argument) followed by the script's path: `/bin/sh /usr/bin/lsb_release -a` for
+ * execve("/usr/bin/lsb_release", ["lsb_release", "-a"]). The caller's argv[0] is lost: the path stands in.
+ */
+function callerArgv(filename: string, argv: readonly string[]): readonly string[] {
+  if (argv[0] === filename) return argv;
+  const at = argv[1] === filename ? 1 : argv[2] === filename ? 2 : -1;
+  return at < 0 ? argv : [filename, ...argv.slice(at + 1)];
 }
 
 function renderExit(code: number): string {

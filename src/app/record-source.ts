@@ -1,0 +1,73 @@
+import { compare } from '@renovatebot/pep440';
+import type { ReleaseInput } from '../adapters/store/store.ts';
+import { normalizeName } from '../core/pypi/normalize-name.ts';
+import type { BehaviourRecord } from '../core/record/schema.ts';
+
+/**
+ * What the population, diff and report need from a store. Both engines (SQLite, PostgreSQL)
+ * provide `getRecord`; the streaming and "previous release" methods are used when the store has
+ * them, with slower fallbacks otherwise (see `latestRecords`, `previousRecordOf`).
+ */
+export interface RecordSource {
+  getRecord(name: string, version?: string): Promise<BehaviourRecord | null>;
+  iterateRecords?(options: { latestOnly: boolean }): AsyncIterable<BehaviourRecord>;
+  exportRecords?(options?: { since?: string }): AsyncIterable<BehaviourRecord>;
+  previousRecord?(name: string, version: string): Promise<BehaviourRecord | null>;
+  listReleases?(project: string): Promise<ReleaseInput[]>;
+}
+
+/**
+ * The latest stored record of each analysed release (project, version), streamed: with
+ * `hunt --all-versions` a project counts once per release.
+ */
+export async function* latestRecords(store: RecordSource): AsyncIterable<BehaviourRecord> {
+  if (store.iterateRecords) {
+    yield* store.iterateRecords({ latestOnly: true });
+    return;
+  }
+  if (!store.exportRecords) return;
+  // Fallback: exportRecords is oldest first, so the last record seen per release is its latest.
+  const latest = new Map<string, BehaviourRecord>();
+  for await (const record of store.exportRecords()) {
+    latest.set(`${normalizeName(record.package.name)} ${record.package.version}`, record);
+  }
+  yield* latest.values();
+}
+
+/** The record of the release analysed before `version` of the same project, or null. */
+export async function previousRecordOf(
+  store: RecordSource,
+  name: string,
+  version: string | null,
+): Promise<BehaviourRecord | null> {
+  if (version === null) return null;
+  if (store.previousRecord) return store.previousRecord(name, version);
+  if (store.listReleases) {
+    // Releases come newest upload first; the first older one with a record is it.
+    const releases = await store.listReleases(name);
+    const index = releases.findIndex((r) => r.version === version);
+    for (const release of index < 0 ? [] : releases.slice(index + 1)) {
+      const record = await store.getRecord(name, release.version);
+      if (record !== null) return record;
+    }
+  }
+  if (!store.exportRecords) return null;
+  // Last resort (releases not scheduled through the store, e.g. stored by `diff`): the highest
+  // analysed version below this one.
+  let best: BehaviourRecord | null = null;
+  for await (const record of store.exportRecords()) {
+    const other = record.package.version;
+    if (normalizeName(record.package.name) !== normalizeName(name) || other === null) continue;
+    if (!_isLower(other, version)) continue;
+    if (best === null || _isLower(best.package.version ?? '', other)) best = record;
+  }
+  return best;
+}
+
+function _isLower(a: string, b: string): boolean {
+  try {
+    return compare(a, b) < 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,168 @@
+import { normalizeName } from '../pypi/normalize-name.ts';
+import type { BehaviourRecord, Finding, Severity, Verdict } from '../record/schema.ts';
+import { maxSeverity, type StaticFinding } from '../static/scan-static-signals.ts';
+import type { Allowlist } from './allowlist.ts';
+import type { PopulationView } from './population-view.ts';
+import { buildRecordView } from './record-view.ts';
+import type { PopulationKey, Rule, RuleHit } from './rule.ts';
+import { DYNAMIC_RULES } from './rules/all-rules.ts';
+
+/** Points per severity; a rule counts once (its heaviest finding), the sum is capped at 100. */
+export const SEVERITY_POINTS: Readonly<Record<Severity, number>> = {
+  info: 0,
+  low: 5,
+  medium: 15,
+  high: 40,
+  critical: 100,
+};
+export const THRESHOLDS = { suspicious: 20, malicious: 70 } as const;
+/** Below this many packages the population says too little to weigh anything. */
+export const MIN_POPULATION = 20;
+
+/** Static signals that mean "the code hides what it does". */
+const HIDING_RULES = new Set([
+  'static.exec-decoded',
+  'static.exec-downloaded',
+  'static.obfuscated-call',
+  'static.whitespace-hidden',
+  'static.powershell-encoded',
+]);
+const MAX_EVIDENCE = 8;
+
+export interface EvaluateOptions {
+  allowlist: Allowlist;
+  /** Findings of scanStaticSignals; when absent, the static findings already in record.verdict are kept. */
+  staticFindings?: readonly StaticFinding[];
+  /** How many artifact files the static scan read (null: none could be read). */
+  staticFiles?: number | null;
+  population?: PopulationView;
+  /** Defaults to every dynamic rule. */
+  rules?: readonly Rule[];
+}
+
+function adjustment(
+  severity: Severity,
+  key: PopulationKey | undefined,
+  population: PopulationView | undefined,
+): { factor: number; note: string } | null {
+  if (!population || !key || severity === 'critical' || population.packages < MIN_POPULATION) return null;
+  const share = population.share(key.kind, key.key);
+  if (share.popularPackages >= 3 && share.packages / population.packages >= 0.02) {
+    return {
+      factor: 0.5,
+      note: `common: ${key.kind} seen in ${share.packages} of ${population.packages} packages (${share.popularPackages} popular)`,
+    };
+  }
+  if (share.packages <= 1) {
+    return {
+      factor: 1.5,
+      note: `rare: ${key.kind} seen in ${share.packages} of ${population.packages} packages`,
+    };
+  }
+  return null;
+}
+
+/** Hits of a rule merge into one finding unless phase, culprit, severity or population weighing differ. */
+function groupKey(hit: RuleHit, severity: Severity, note: string | undefined): string {
+  const culprit = hit.culprit === null ? '-' : `${hit.culprit.kind}:${hit.culprit.distribution ?? ''}`;
+  return [hit.phase, culprit, severity, note ?? '-'].join('\0');
+}
+
+function dynamicFindings(
+  rule: Rule,
+  hits: readonly RuleHit[],
+  population: PopulationView | undefined,
+): Finding[] {
+  const groups = new Map<string, Finding>();
+  for (const hit of hits) {
+    const severity = hit.severity ?? rule.severity;
+    const adjusted = adjustment(severity, hit.population, population);
+    const key = groupKey(hit, severity, adjusted?.note);
+    const existing = groups.get(key);
+    if (existing) {
+      for (const e of hit.evidence) if (existing.evidence.length < MAX_EVIDENCE) existing.evidence.push(e);
+      continue;
+    }
+    groups.set(key, {
+      rule: rule.id,
+      severity,
+      title: rule.title,
+      attack: rule.attack ?? null,
+      phase: hit.phase,
+      culprit: hit.culprit,
+      evidence: hit.evidence.slice(0, MAX_EVIDENCE),
+      points: Math.round(SEVERITY_POINTS[severity] * (adjusted?.factor ?? 1)),
+      ...(adjusted ? { population: adjusted.note } : {}),
+    });
+  }
+  return [...groups.values()];
+}
+
+/** The static findings a record's verdict already carries (to score again, e.g. with a population). */
+export function staticFindingsOf(record: BehaviourRecord): StaticFinding[] {
+  return (record.verdict?.findings ?? [])
+    .filter((f) => f.phase === 'static')
+    .map(({ points: _points, population: _population, ...rest }) => rest);
+}
+
+function hidingAndActive(findings: readonly Finding[]): Finding | null {
+  const hiding = findings.find((f) => f.phase === 'static' && HIDING_RULES.has(f.rule));
+  const active = findings.find(
+    (f) => f.phase !== 'static' && SEVERITY_POINTS[f.severity] >= SEVERITY_POINTS.medium,
+  );
+  if (!hiding || !active) return null;
+  return {
+    rule: 'combo.hidden-and-active',
+    severity: 'high',
+    title: 'hides its code and acts when installed or imported',
+    attack: 'T1027',
+    phase: active.phase,
+    culprit: active.culprit,
+    evidence: [...hiding.evidence.slice(0, 1), ...active.evidence.slice(0, 1)],
+    points: SEVERITY_POINTS.high,
+  };
+}
+
+function levelOf(score: number, findings: readonly Finding[]): Verdict['level'] {
+  if (findings.some((f) => f.severity === 'critical') || score >= THRESHOLDS.malicious) return 'malicious';
+  return score >= THRESHOLDS.suspicious ? 'suspicious' : 'clean';
+}
+
+/**
+ * Runs every rule over the record, adds the static findings, and scores: each rule counts
+ * once with its heaviest finding, a critical finding is malicious on its own, the population
+ * (when given) halves behaviour common among popular packages and raises rare behaviour.
+ */
+export function evaluateRecord(record: BehaviourRecord, options: EvaluateOptions): Verdict {
+  const view = buildRecordView(record, options.allowlist);
+  const findings: Finding[] = [];
+  for (const rule of options.rules ?? DYNAMIC_RULES) {
+    findings.push(...dynamicFindings(rule, rule.match(record, view), options.population));
+  }
+  const own = { kind: 'package' as const, distribution: normalizeName(record.package.name) };
+  for (const f of options.staticFindings ?? staticFindingsOf(record)) {
+    findings.push({ ...f, culprit: f.culprit ?? own, points: SEVERITY_POINTS[f.severity] });
+  }
+  const combo = hidingAndActive(findings);
+  if (combo) findings.push(combo);
+
+  const perRule = new Map<string, { points: number; severity: Severity }>();
+  for (const f of findings) {
+    const seen = perRule.get(f.rule);
+    perRule.set(f.rule, {
+      points: Math.max(seen?.points ?? 0, f.points),
+      severity: seen ? maxSeverity(seen.severity, f.severity) : f.severity,
+    });
+  }
+  const total = [...perRule.values()].reduce((sum, r) => sum + r.points, 0);
+  const score = Math.min(100, Math.round(total));
+  findings.sort((a, b) => b.points - a.points || a.rule.localeCompare(b.rule));
+  return {
+    level: levelOf(score, findings),
+    score,
+    findings,
+    static_files:
+      options.staticFiles !== undefined ? options.staticFiles : (record.verdict?.static_files ?? null),
+    population_adjusted: options.population !== undefined && options.population.packages >= MIN_POPULATION,
+  };
+}
