@@ -35,6 +35,8 @@ function range(values: readonly number[], digits: number): string {
 function label(variant: string): string {
   if (variant === 'bare') return 'bare pip install';
   if (variant === 'hunt-none') return 'hunt, `--tracer none` (sandbox only; no valid record)';
+  if (variant.endsWith('-install'))
+    return `hunt, \`--tracer ${variant.slice('hunt-'.length, -'-install'.length)} --phases install\` (no import phase)`;
   return `hunt, \`--tracer ${variant.slice('hunt-'.length)}\``;
 }
 
@@ -149,6 +151,15 @@ export function renderThroughput(raw: ThroughputRaw): string {
   const scaling = ratio(medianThroughput(raw, tracer, 2), medianThroughput(raw, tracer, 1));
   const bareScaling = ratio(medianThroughput(raw, 'bare', 2), medianThroughput(raw, 'bare', 1));
   const noneVs2 = ratio(medianThroughput(raw, 'hunt-none', 2), medianThroughput(raw, 'bare', 2));
+  const installOnly = raw.variants.find((v) => v === `${tracer}-install`);
+  const installVs1 =
+    installOnly === undefined
+      ? null
+      : ratio(medianThroughput(raw, installOnly, 1), medianThroughput(raw, 'bare', 1));
+  const installVs2 =
+    installOnly === undefined
+      ? null
+      : ratio(medianThroughput(raw, installOnly, 2), medianThroughput(raw, 'bare', 2));
   const cpu1 = medianOf(
     pick(raw.samples.filter((s) => s.variant === tracer && s.workers === 1).map(cpuPerPackage)),
   );
@@ -181,6 +192,12 @@ export function renderThroughput(raw: ThroughputRaw): string {
       `${bestPair === null ? '' : `; the best, ${bestPair.r.toFixed(2)}x, at a load of ${bestPair.load.toFixed(2)} when the 2-worker run started`} (see "Every run").`,
     `- The tracer: without it (\`--tracer none\`, not a valid analysis: no files or commands recorded) hunt reaches ${pct(noneVs2)} of bare at 2 workers; ` +
       'the rest of the gap is strace (every traced system call stops the tracee twice and wakes strace; see "Analyze overhead") and the import phase, which bare does not run.',
+    ...(installOnly === undefined
+      ? []
+      : [
+          `- The import phase: with \`--phases install\` (the same work as bare pip) hunt reaches ${pct(installVs1)} of bare with 1 worker ` +
+            `and ${pct(installVs2)} with 2; the import phase (a second sandbox that imports every top-level module) costs the difference.`,
+        ]),
     '- Fixed costs per package that bare does not pay: two sandboxes (install, then import), the network namespace with its services, the record, trace compression and the SQLite commit; and per command the index listing and scheduling.',
   );
   if (raw.tracersMissing.length > 0) {

@@ -70,12 +70,18 @@ const HuntLine = z.looseObject({
   outcome: z.string().optional(),
 });
 
+/**
+ * `hunt-<tracer>` runs hunt with both phases; `hunt-<tracer>-install` with `--phases install` only,
+ * the same work as bare pip (no import phase).
+ */
 async function runHunt(
-  tracer: string,
+  variant: string,
   workers: number,
   names: readonly string[],
   options: { indexUrl: string; keepTracesIn?: string },
 ): Promise<Omit<RunSample, 'round' | 'load'>> {
+  const installOnly = variant.endsWith('-install');
+  const tracer = variant.slice('hunt-'.length).replace(/-install$/, '');
   const indexUrl = options.indexUrl;
   const dir = await mkdtemp('/tmp/pkghunt-bench-hunt-');
   try {
@@ -102,9 +108,10 @@ async function runHunt(
         '--max-attempts',
         '1',
         '--json',
+        ...(installOnly ? ['--phases', 'install'] : []),
       ],
       {
-        tag: `hunt-${tracer}-${workers}`,
+        tag: `${variant}-${workers}`,
         onLine(line, at) {
           const parsed = HuntLine.safeParse(JSON.parse(line.trim() === '' ? 'null' : line));
           if (!parsed.success) return;
@@ -127,7 +134,7 @@ async function runHunt(
     if (options.keepTracesIn !== undefined)
       await rename(join(dir, 'traces'), options.keepTracesIn).catch(() => undefined);
     return {
-      variant: `hunt-${tracer}`,
+      variant,
       workers,
       packages: names.length,
       done,
@@ -271,7 +278,8 @@ async function main(): Promise<void> {
   });
   const forwarder = await startTcpForwarder(proxy.socketPath);
   const bareIndexUrl = `http://127.0.0.1:${forwarder.port}/simple/`;
-  const variants = ['bare', ...tracers.map((t) => `hunt-${t}`)];
+  // The fastest tracer also runs install-only: the same work as bare pip, without the import phase.
+  const variants = ['bare', ...tracers.map((t) => `hunt-${t}`), `hunt-${tracers[0]}-install`];
   const configs = variants.flatMap((v) => [1, 2].map((workers) => ({ variant: v, workers })));
   const loadBefore = await loadAverage();
   const samples: RunSample[] = [];
@@ -290,13 +298,19 @@ async function main(): Promise<void> {
         const result: Omit<RunSample, 'round' | 'load'> =
           c.variant === 'bare'
             ? await runBare(c.workers, names, bareIndexUrl)
-            : await runHunt(c.variant.slice('hunt-'.length), c.workers, names, {
+            : await runHunt(c.variant, c.workers, names, {
                 indexUrl: huntIndexUrl,
-                ...(round > 0 && kept === null && c.variant !== 'hunt-none'
+                ...(round > 0 && kept === null && c.variant !== 'hunt-none' && !c.variant.endsWith('-install')
                   ? { keepTracesIn: keptTraces }
                   : {}),
               });
-        if (round > 0 && kept === null && c.variant !== 'hunt-none' && c.variant !== 'bare')
+        if (
+          round > 0 &&
+          kept === null &&
+          c.variant !== 'hunt-none' &&
+          c.variant !== 'bare' &&
+          !c.variant.endsWith('-install')
+        )
           kept = result.stored;
         log(
           `${round === 0 ? 'warm-up' : `round ${round}/${rounds}`} ${c.variant} x${c.workers}: ` +
