@@ -42,6 +42,8 @@ export interface HuntOptions {
   /** How much of each raw trace to keep (default reduced: the noise areas' accesses dropped). */
   keepTraces?: KeepTraces;
   tracer?: TracerChoice;
+  /** Phases of each analysis (default: install and import). */
+  phases?: PhaseName[];
   reporter?: Reporter;
   signal?: AbortSignal;
   /** Concurrent requests to the index while scheduling. */
@@ -196,6 +198,7 @@ export async function hunt(store: Store, options: HuntOptions): Promise<HuntSumm
           signal,
           ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
           ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+          ...(options.phases !== undefined ? { phases: options.phases } : {}),
           ...(keepTraces === 'none'
             ? {}
             : {

@@ -4,14 +4,13 @@ import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
-import { PhaseName } from '../../core/record/schema.ts';
 import { renderSummary } from '../../core/summary/render-summary.ts';
 import { createNdjsonReporter } from '../../reporter/ndjson-reporter.ts';
 import { silentReporter } from '../../reporter/reporter.ts';
 import { createTerminalReporter } from '../../reporter/terminal-reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
-import { tracerOption } from './trace-options.ts';
+import { parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
 
 interface AnalyzeFlags {
   indexUrl?: string;
@@ -38,21 +37,6 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
     );
   }
   return n;
-}
-
-function parsePhases(value: string): PhaseName[] {
-  const phases = value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  const parsed = phases.map((p) => PhaseName.safeParse(p));
-  if (phases.length === 0 || parsed.some((p) => !p.success)) {
-    throw new PkghuntError(
-      'USAGE',
-      `Cannot use --phases ${JSON.stringify(value)}: expected install, import or install,import`,
-    );
-  }
-  return [...new Set(phases as PhaseName[])];
 }
 
 async function runAnalyze(spec: string, flags: AnalyzeFlags): Promise<number> {
@@ -108,7 +92,7 @@ export function registerAnalyze(program: Command, setExit: (code: number) => voi
       '--index-url <url>',
       "package index (PEP 503/691) to take the release from; default: pip's configured index",
     )
-    .option('--phases <list>', 'phases to run, comma-separated: install, import', 'install,import')
+    .addOption(phasesOption())
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
     .option('--json', 'print the behaviour record as JSON on stdout instead of the summary')
     .option('--out <file>', 'also write the behaviour record (JSON) to this file')

@@ -9,8 +9,8 @@ import { silentReporter } from '../../reporter/reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { positiveNumber } from '../parse-flags.ts';
+import { tracerOption } from './analysis-options.ts';
 import { openStore } from './open-store.ts';
-import { tracerOption } from './trace-options.ts';
 
 interface DiffFlags {
   db?: string;

@@ -15,10 +15,10 @@ import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
+import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
 import { huntOnPostgres } from './hunt-postgres.ts';
 import { openStore } from './open-store.ts';
 import { renderStudyTables, studyTables } from './study-tables.ts';
-import { keepTracesOption, tracerOption } from './trace-options.ts';
 
 interface HuntFlags {
   indexUrl?: string;
@@ -36,6 +36,7 @@ interface HuntFlags {
   retryDelay?: string;
   tracer: TracerChoice;
   keepTraces: KeepTraces;
+  phases: string;
 }
 
 function renderFailed(failed: readonly Job[]): string {
@@ -140,6 +141,7 @@ async function runHunt(flags: HuntFlags): Promise<number> {
         traceDir,
         keepTraces: flags.keepTraces,
         tracer: flags.tracer,
+        phases: parsePhases(flags.phases),
         reporter: json ? createNdjsonReporter(process.stdout) : createProgressBarReporter(),
         signal: controller.signal,
       });
@@ -190,6 +192,7 @@ export function registerHunt(program: Command, setExit: (code: number) => void):
       "how long a running job stays a dead hunt's before it is retried (default 600)",
     )
     .option('--retry-delay <s>', 'delay before the first retry, doubling each time (default 30)')
+    .addOption(phasesOption())
     .addOption(tracerOption('auto'))
     .addOption(keepTracesOption())
     .addHelpText(

@@ -11,10 +11,10 @@ import { traceOptions } from '../../app/hunt.ts';
 import { runWorker, type WorkerEvent } from '../../app/run-worker.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
-import { PhaseName } from '../../core/record/schema.ts';
+import type { PhaseName } from '../../core/record/schema.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { keepTracesOption, tracerOption } from './trace-options.ts';
+import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
 
 interface WorkerFlags {
   db: string;
@@ -53,17 +53,6 @@ function retries(value: string): number {
     throw new PkghuntError('USAGE', `Cannot use --retries ${JSON.stringify(value)}: expected 0 or more`);
   }
   return n;
-}
-
-function parsePhases(value: string): PhaseName[] {
-  const phases = value.split(',').map((p) => p.trim());
-  if (phases.some((p) => !PhaseName.safeParse(p).success)) {
-    throw new PkghuntError(
-      'USAGE',
-      `Cannot use --phases ${JSON.stringify(value)}: expected install, import or install,import`,
-    );
-  }
-  return [...new Set(phases as PhaseName[])];
 }
 
 function describe(event: WorkerEvent): string {
@@ -185,7 +174,7 @@ export function registerWorker(program: Command, setExit: (code: number) => void
       '--index-url <url>',
       "package index (PEP 503/691) to take releases from; default: pip's configured index",
     )
-    .option('--phases <list>', 'phases to run, comma-separated: install, import', 'install,import')
+    .addOption(phasesOption())
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
     .addOption(tracerOption('auto'))
     .addOption(keepTracesOption())
