@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test typecheck lint unit e2e bench dataset eval clean
+.PHONY: help setup demo test typecheck lint unit e2e bench dataset eval clean watch-live screenshots
 
 help:
 	@echo "make demo   - set up (apt, npm, sandbox) and analyse the embedded demo index"
@@ -38,6 +38,15 @@ dataset: setup
 
 eval: setup
 	@bash scripts/eval.sh
+
+# The dashboard's browser test writes out/screenshots/*.png; the README shows the overview.
+screenshots: setup
+	node --import tsx --test --test-concurrency=1 test/dashboard/dashboard-browser.test.ts
+	cp out/screenshots/overview.png docs/dashboard-overview.png
+
+# Watch the live index for DURATION (default 1h): scripts/watch-live.sh, numbers for docs/BENCHMARKS.md.
+watch-live: setup
+	@bash scripts/watch-live.sh
 
 clean:
 	rm -rf .cache out

@@ -28,6 +28,12 @@ RESULT_FD = 3
 PR_SET_DUMPABLE = 4
 MODULE_TIMEOUT_S = 60.0
 TAIL_BYTES = 4096
+NODE = "/usr/bin/node"
+NPM = "/usr/bin/npm"
+# npm's cache (and its logs, kept inside it) sit in the install area with node_modules, not in ~/.npm:
+# they are npm's own scratch files, summarised like a venv's instead of listed one by one.
+NPM_CACHE = VENV + "/.npm-cache"
+NODE_MODULES = VENV + "/node_modules"
 
 
 def harden():
@@ -354,6 +360,147 @@ def import_phase(args, deadline, result):
     return code
 
 
+def npm_packages():
+    """Every package npm put in node_modules (nested and scoped ones too), from their package.json."""
+    found = []
+    for root, dirs, files in os.walk(NODE_MODULES):
+        dirs[:] = [d for d in dirs if d != ".bin" and not d.startswith(".")]
+        parent = os.path.dirname(root)
+        scoped = os.path.basename(parent).startswith("@") and os.path.basename(os.path.dirname(parent)) == "node_modules"
+        if "package.json" not in files or not (os.path.basename(parent) == "node_modules" or scoped):
+            continue
+        try:
+            with open(os.path.join(root, "package.json"), encoding="utf-8") as f:
+                manifest = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("name"), str):
+            found.append({"name": manifest["name"], "version": str(manifest.get("version") or ""), "path": root})
+    return sorted(found, key=lambda p: (p["name"], p["path"]))
+
+
+def npm_manifest(name):
+    try:
+        with open(os.path.join(NODE_MODULES, name, "package.json"), encoding="utf-8") as f:
+            manifest = json.load(f)
+        return manifest if isinstance(manifest, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def npm_install(args, deadline, result):
+    os.makedirs(NPM_CACHE, exist_ok=True)
+    app = os.path.join(VENV, "package.json")
+    if not os.path.exists(app):
+        with open(app, "w", encoding="utf-8") as f:
+            json.dump({"name": "app", "version": "1.0.0", "private": True}, f)
+    cmd = [
+        NODE,
+        NPM,
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--no-update-notifier",
+        "--foreground-scripts",
+        "--registry",
+        args.index_url,
+        "--cache",
+        NPM_CACHE,
+        args.target,
+    ]
+    log("npm install " + args.target)
+    proc = subprocess.Popen(cmd, cwd=VENV, stdin=subprocess.DEVNULL)
+    try:
+        code = proc.wait(timeout=remaining(deadline))
+    except subprocess.TimeoutExpired:
+        result["timed_out"] = True
+        kill_others()
+        proc.wait()
+        code = None
+    log("npm exited with %s" % code)
+    if not result["timed_out"]:
+        result["survivors"] = kill_others()
+    result["exit_code"] = code
+    packages = npm_packages()
+    result["installed"] = [{"name": p["name"], "version": p["version"]} for p in packages]
+    manifest = npm_manifest(args.distribution) if args.distribution else None
+    if manifest is not None:
+        result["distribution"] = {"name": args.distribution, "version": str(manifest.get("version") or ""), "top_level": []}
+    return 1 if code is None else code
+
+
+def npm_entry_points(name, manifest):
+    """The probes for a package: require() of its CommonJS entry, dynamic import() of its entry, and
+    import() of its `module` file (what bundlers load) when it names another file."""
+    exports = manifest.get("exports")
+    has_entry = "main" in manifest or exports is not None or os.path.exists(os.path.join(NODE_MODULES, name, "index.js"))
+    probes = []
+    if not has_entry:
+        return probes
+    esm_only = manifest.get("type") == "module" and "require" not in json.dumps(exports or {})
+    if not esm_only:
+        probes.append(("require(%s)" % json.dumps(name), "require(%s)" % json.dumps(name)))
+    probes.append(("import(%s)" % json.dumps(name), "await import(%s)" % json.dumps(name)))
+    module = manifest.get("module")
+    if isinstance(module, str) and module.strip() and module != manifest.get("main"):
+        path = os.path.normpath(os.path.join(NODE_MODULES, name, module))
+        if path.startswith(os.path.join(NODE_MODULES, name) + "/"):
+            probes.append(("import(%s)" % json.dumps(name + "/" + module.lstrip("./")), "await import(%s)" % json.dumps(path)))
+    return probes
+
+
+def npm_probe(label, code, timeout):
+    """One entry point in its own node process, like import_one: `node -e` (CommonJS) or
+    `node --input-type=module -e` (ES module, for dynamic import)."""
+    started = time.monotonic()
+    argv = [NODE, "--input-type=module", "-e", code] if code.startswith("await ") else [NODE, "-e", code]
+    proc = subprocess.Popen(argv, cwd=VENV, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tail = [b""]
+    pump = threading.Thread(target=_pump, args=(proc.stderr, tail), daemon=True)
+    pump.start()
+    status = "ok"
+    try:
+        if proc.wait(timeout=timeout) != 0:
+            status = "error"
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        status = "timeout"
+    survivors = kill_others()
+    pump.join(timeout=1.0)
+    lines = [line for line in tail[0].decode("utf-8", "replace").splitlines() if line.strip()]
+    error = None
+    if status == "error":
+        named = [line for line in lines if re.match(r"^\w*Error\b|^\w+Error:", line.strip())]
+        error = (named or lines or ["exit code %d" % proc.returncode])[0].strip()
+    elif status == "timeout":
+        error = "did not finish within %.1f s" % timeout
+    outcome = {"module": label, "status": status, "error": error, "duration_ms": round((time.monotonic() - started) * 1000, 1)}
+    return outcome, survivors
+
+
+def npm_import_phase(args, deadline, result):
+    manifest = npm_manifest(args.distribution)
+    if manifest is None:
+        result["error"] = "no installed package %s found in node_modules" % (args.distribution or "")
+        result["exit_code"] = 2
+        return 2
+    result["distribution"] = {"name": args.distribution, "version": str(manifest.get("version") or ""), "top_level": []}
+    failed = False
+    for label, code in npm_entry_points(args.distribution, manifest):
+        left = remaining(deadline)
+        if left <= 0:
+            result["timed_out"] = True
+            break
+        outcome, survivors = npm_probe(label, code, min(MODULE_TIMEOUT_S, left))
+        result["modules"].append(outcome)
+        result["survivors"].extend(survivors)
+        failed = failed or outcome["status"] != "ok"
+    code = 1 if failed else 0
+    result["exit_code"] = code
+    return code
+
+
 def main():
     harden()
     out = open_result()
@@ -364,6 +511,7 @@ def main():
     parser.add_argument("--no-index", action="store_true")
     parser.add_argument("--distribution", default="")
     parser.add_argument("--deadline-ms", type=int, default=300000)
+    parser.add_argument("--ecosystem", choices=["pypi", "npm"], default="pypi")
     args = parser.parse_args()
     deadline = time.monotonic() + args.deadline_ms / 1000.0
     result = {
@@ -378,7 +526,9 @@ def main():
     }
     code = 1
     try:
-        if args.phase == "install":
+        if args.ecosystem == "npm":
+            code = (npm_install if args.phase == "install" else npm_import_phase)(args, deadline, result)
+        elif args.phase == "install":
             code = install(args, deadline, result)
         else:
             code = import_phase(args, deadline, result)

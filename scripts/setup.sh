@@ -25,6 +25,7 @@ declare -A need=(
   [/usr/bin/prlimit]=util-linux
   [/usr/bin/bpftrace]=bpftrace
   [/usr/lib/postgresql/15/bin/initdb]=postgresql
+  [/usr/bin/chromium]=chromium  # the dashboard's browser tests (playwright-core drives it)
 )
 missing=()
 for path in "${!need[@]}"; do

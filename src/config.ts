@@ -21,6 +21,17 @@ const EnvSchema = z.object({
   PKGHUNT_DISK_MB: z.coerce.number().int().positive().optional(),
   PKGHUNT_OUTPUT_KB: z.coerce.number().int().positive().optional(),
   PIP_INDEX_URL: z.string().optional(),
+  // downloads and report-draft (empty means unset)
+  PKGHUNT_GCP_PROJECT: z.string().optional(),
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
+  PKGHUNT_STATS_URL: z.string().optional(),
+  PKGHUNT_SECURITY_CONTACT: z.string().optional(),
+  // serve: the Bearer token of triage actions (unset or empty: read-only dashboard)
+  PKGHUNT_SERVE_TOKEN: z.string().optional(),
+  // watch: alert webhooks (whitespace- or comma-separated URLs) and the dashboard's base URL
+  PKGHUNT_WEBHOOKS: z.string().optional(),
+  PKGHUNT_SLACK_WEBHOOKS: z.string().optional(),
+  PKGHUNT_DASHBOARD_URL: z.string().optional(),
 });
 
 export const ConfigSchema = z.object({
@@ -39,6 +50,22 @@ export const ConfigSchema = z.object({
     output_kb: z.number(),
   }),
   pipIndexUrl: z.string().nullable(),
+  /** `downloads`: billing project and key file for the BigQuery data set, base URL of a stats JSON API. */
+  downloads: z.object({
+    gcpProject: z.string().nullable(),
+    gcpKeyFile: z.string().nullable(),
+    statsUrl: z.string().nullable(),
+  }),
+  /** `report-draft`: the index's security contact address. */
+  securityContact: z.string().nullable(),
+  /** `serve`: the Bearer token triage decisions need; null: triage disabled. */
+  serveToken: z.string().nullable(),
+  /** `watch`: webhooks for alerts (generic JSON and Slack) and the dashboard URL alerts link to. */
+  watch: z.object({
+    webhooks: z.array(z.string()),
+    slackWebhooks: z.array(z.string()),
+    dashboardUrl: z.string().nullable(),
+  }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -77,5 +104,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       output_kb: e.PKGHUNT_OUTPUT_KB ?? DEFAULT_LIMITS.output_kb,
     },
     pipIndexUrl: e.PIP_INDEX_URL && e.PIP_INDEX_URL.length > 0 ? e.PIP_INDEX_URL : null,
+    downloads: {
+      gcpProject: _nonEmpty(e.PKGHUNT_GCP_PROJECT),
+      gcpKeyFile: _nonEmpty(e.GOOGLE_APPLICATION_CREDENTIALS),
+      statsUrl: _nonEmpty(e.PKGHUNT_STATS_URL),
+    },
+    securityContact: _nonEmpty(e.PKGHUNT_SECURITY_CONTACT),
+    serveToken: _nonEmpty(e.PKGHUNT_SERVE_TOKEN),
+    watch: {
+      webhooks: _list(e.PKGHUNT_WEBHOOKS),
+      slackWebhooks: _list(e.PKGHUNT_SLACK_WEBHOOKS),
+      dashboardUrl: _nonEmpty(e.PKGHUNT_DASHBOARD_URL),
+    },
   };
+}
+
+function _nonEmpty(value: string | undefined): string | null {
+  const trimmed = value?.trim() ?? '';
+  return trimmed === '' ? null : trimmed;
+}
+
+function _list(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter(Boolean);
 }

@@ -14,6 +14,8 @@ import {
 import { blobPath } from '../adapters/registry/file-cache.ts';
 import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
 import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
+import { startNpmProxy } from '../adapters/registry/npm-proxy.ts';
+import { checkNpm, HOST_NODE, resolveNpmRegistry } from '../adapters/registry/npm-registry.ts';
 import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
 import { checkSandboxCapabilities, createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
 import { checkTracer, selectTracer } from '../adapters/tracer/create-tracer.ts';
@@ -22,6 +24,7 @@ import type { Config } from '../config.ts';
 import { listDependencies } from '../core/attribution/list-dependencies.ts';
 import { makeCanaries } from '../core/canary/make-canaries.ts';
 import { PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { isNpmSpec } from '../core/npm/npm-package-spec.ts';
 import { parseDistFilename } from '../core/pypi/dist-filename.ts';
 import { normalizeName } from '../core/pypi/normalize-name.ts';
 import { parsePackageSpec } from '../core/pypi/package-spec.ts';
@@ -38,12 +41,15 @@ import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import { assemblePhase } from './assemble-phase.ts';
 import { detectRecord } from './detect-record.ts';
+import { npmArtifact, npmDependencies, resolveNpmTarget } from './resolve-npm-target.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
 export interface AnalyzeOptions {
   config: Config;
   indexUrl?: string;
+  /** npm specs (`npm:...`): the registry URL or directory; default: npm's configured registry. */
+  registry?: string;
   phases?: PhaseName[];
   /** Per-phase timeout in seconds; overrides config.limits.timeout_s. */
   timeoutS?: number;
@@ -58,7 +64,8 @@ export interface AnalyzeOptions {
   onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
 }
 
-interface ResolvedTarget {
+export interface ResolvedTarget {
+  ecosystem: 'pypi' | 'npm';
   name: string;
   version: string | null;
   source: 'index' | 'local';
@@ -80,6 +87,7 @@ async function resolveTarget(
     reporter.report({ type: 'step', runId, step: 'inspecting local archive', detail: spec.path });
     const info = await inspectArchive(spec.path);
     return {
+      ecosystem: 'pypi',
       name: normalizeName(info.name),
       version: info.version,
       source: 'local',
@@ -94,6 +102,7 @@ async function resolveTarget(
   const release = latestRelease(page, spec.version ?? undefined);
   const metadata = await fetchProjectMetadata(indexUrl, page.name, release.version).catch(() => null);
   return {
+    ecosystem: 'pypi',
     name: page.name,
     version: release.version,
     source: 'index',
@@ -166,11 +175,20 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   const startedAt = new Date();
   reporter.report({ type: 'analysis-start', runId, requested });
 
-  const indexUrl = await resolveIndexUrl({
-    ...(options.indexUrl !== undefined ? { cliValue: options.indexUrl } : {}),
-    env: process.env,
-  });
-  const target = await resolveTarget(requested, indexUrl, reporter, runId);
+  const npm = isNpmSpec(requested);
+  if (npm) await checkNpm();
+  const indexUrl = npm
+    ? await resolveNpmRegistry({
+        ...(options.registry !== undefined ? { cliValue: options.registry } : {}),
+        env: process.env,
+      })
+    : await resolveIndexUrl({
+        ...(options.indexUrl !== undefined ? { cliValue: options.indexUrl } : {}),
+        env: process.env,
+      });
+  const target = npm
+    ? await resolveNpmTarget(requested, indexUrl, { reporter, runId })
+    : await resolveTarget(requested, indexUrl, reporter, runId);
   const token = randomBytes(8).toString('hex');
   const canaries = makeCanaries(token);
   const tracer: Tracer = await selectTracer(options.tracer ?? 'strace', {
@@ -195,11 +213,13 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     throwIfAborted(options.signal, requested);
     await checkCapabilities(tracer);
     reporter.report({ type: 'step', runId, step: 'starting index proxy and network sandbox' });
-    proxy = await startIndexProxy({
-      indexUrl,
+    const proxyOptions = {
       socketPath: join(socketDir, `${runId}.sock`),
       cacheDir: join(config.cacheDir, 'artifacts'),
-    });
+    };
+    proxy = npm
+      ? await startNpmProxy({ registry: indexUrl, ...proxyOptions })
+      : await startIndexProxy({ indexUrl, ...proxyOptions });
     network = await createNetworkSandbox({ id: runId, indexSocketPath: join(socketDir, `${runId}.sock`) });
     sandbox = await createSandbox({
       id: runId,
@@ -209,7 +229,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       stateDir: config.stateDir,
       ...(target.localPath ? { localArtifact: target.localPath } : {}),
     });
-    const pipIndexUrl = `http://127.0.0.1:${network.indexPort}/simple/`;
+    const pipIndexUrl = `http://127.0.0.1:${network.indexPort}/${npm ? '' : 'simple/'}`;
     const stop = (): void => {
       destroying ??= sandbox?.destroy() ?? null;
     };
@@ -232,6 +252,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         indexUrl: pipIndexUrl,
         target: target.pipTarget,
         distributionName: target.name,
+        ecosystem: target.ecosystem,
         onOutput: (stream, chunk) =>
           reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
       });
@@ -253,7 +274,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         canaries,
         indexPort: network.indexPort,
         indexPaths,
-        attribution: { phase, target: target.name },
+        attribution: { phase, target: target.name, ecosystem: target.ecosystem },
       }).catch((error: unknown) =>
         phaseError(
           'sandbox_error',
@@ -309,6 +330,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   // the file whose name and version are the target's.
   const artifact =
     target.artifact ??
+    (npm ? npmArtifact(proxy?.servedFiles() ?? [], target) : undefined) ??
     proxy?.servedFiles().find((f) => {
       const dist = parseDistFilename(f.filename, target.name);
       return (
@@ -325,7 +347,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     package: {
-      ecosystem: 'pypi' as const,
+      ecosystem: target.ecosystem,
       name: target.name,
       version: target.version,
       requested,
@@ -342,11 +364,15 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       enforcement: sandbox?.enforcement ?? {},
       host_uid: sandbox?.hostUid ?? -1,
       python: SANDBOX_LAYOUT.python,
+      ...(npm ? { node: HOST_NODE } : {}),
       canary_token: token,
     },
     phases: recordPhases,
     index_requests: requests,
-    ...(installed
+    ...(installed && npm
+      ? { dependencies: npmDependencies(target.name, installed, proxy?.servedFiles() ?? []) }
+      : {}),
+    ...(installed && !npm
       ? {
           dependencies: listDependencies({
             target: target.name,
@@ -369,6 +395,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       : artifact
         ? { path: blobPath(join(config.cacheDir, 'artifacts'), artifact.sha256), filename: artifact.filename }
         : null,
+    ecosystem: target.ecosystem,
     onWarning: (message) => reporter.report({ type: 'warning', message, code: 'ARCHIVE_UNREADABLE' }),
   });
   reporter.report({ type: 'analysis-end', runId, name: target.name, version: target.version, ok: true });

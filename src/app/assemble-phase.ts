@@ -1,7 +1,9 @@
 import type { CaptureEvent } from '../adapters/netns/network-sandbox.ts';
 import type { PhaseRun } from '../adapters/sandbox/sandbox.ts';
+import { attributeNpmProcesses } from '../core/attribution/attribute-npm-processes.ts';
 import { attributePhase, uniqueAttributions } from '../core/attribution/attribute-phase.ts';
 import { attributeProcesses } from '../core/attribution/attribute-processes.ts';
+import { isNpmOwnFile } from '../core/behaviour/npm-own.ts';
 import { findCanaryHits } from '../core/canary/find-canary-hits.ts';
 import type { CanarySet } from '../core/canary/make-canaries.ts';
 import { toConnection } from '../core/net/to-connection.ts';
@@ -77,7 +79,7 @@ export interface AssembleOptions {
   indexPort: number;
   indexPaths: readonly string[];
   /** Fills the `by` fields (who caused each behaviour); without it the phase has none. */
-  attribution?: { phase: PhaseName; target: string };
+  attribution?: { phase: PhaseName; target: string; ecosystem?: 'pypi' | 'npm' };
 }
 
 function mergeSurvivors(
@@ -147,16 +149,26 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
   };
   if (!options.attribution) return phase;
   const { target } = options.attribution;
-  const processes = attributeProcesses(behaviour.processes, {
-    phase: options.attribution.phase,
-    rootPid: behaviour.rootPid,
-    target,
-    modules: run.modules,
-  });
+  const npm = options.attribution.ecosystem === 'npm';
+  const processes = npm
+    ? attributeNpmProcesses(behaviour.processes, {
+        phase: options.attribution.phase,
+        rootPid: behaviour.rootPid,
+        target,
+      })
+    : attributeProcesses(behaviour.processes, {
+        phase: options.attribution.phase,
+        rootPid: behaviour.rootPid,
+        target,
+        modules: run.modules,
+      });
   const attributed = attributePhase(phase, {
     processes,
     connects: behaviour.connects,
-    ...(options.attribution.phase === 'import' ? { stagedOrder: stagedOrder(run.modules, target) } : {}),
+    ...(npm ? { installerOwnFile: isNpmOwnFile } : {}),
+    ...(options.attribution.phase === 'import' && !npm
+      ? { stagedOrder: stagedOrder(run.modules, target) }
+      : {}),
   });
   return {
     ...attributed,

@@ -3,6 +3,7 @@ import { loadAllowlist } from '../adapters/detect/load-allowlist.ts';
 import type { Allowlist } from '../core/detect/allowlist.ts';
 import { evaluateRecord } from '../core/detect/evaluate-record.ts';
 import type { PopulationView } from '../core/detect/population-view.ts';
+import { scanNpmStaticSignals } from '../core/detect/rules/npm-rules.ts';
 import { toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord, Verdict } from '../core/record/schema.ts';
 import { type StaticFinding, scanStaticSignals } from '../core/static/scan-static-signals.ts';
@@ -13,15 +14,18 @@ export interface DetectOptions {
   allowlist?: Allowlist;
   population?: PopulationView;
   onWarning?: (message: string) => void;
+  /** `npm`: the artifact is an npm tarball (package.json and JavaScript are scanned). */
+  ecosystem?: 'pypi' | 'npm';
 }
 
 /** Static signals of an artifact: read from the archive in memory, never extracted or run. */
-export async function staticFindingsOfArtifact(artifact: {
-  path: string;
-  filename: string;
-}): Promise<{ findings: StaticFinding[]; files: number }> {
-  const sources = await readSourceFiles(artifact.path, { filename: artifact.filename });
-  return { findings: scanStaticSignals(sources.files), files: sources.files.length };
+export async function staticFindingsOfArtifact(
+  artifact: { path: string; filename: string },
+  ecosystem: 'pypi' | 'npm' = 'pypi',
+): Promise<{ findings: StaticFinding[]; files: number }> {
+  const sources = await readSourceFiles(artifact.path, { filename: artifact.filename, sources: ecosystem });
+  const scan = ecosystem === 'npm' ? scanNpmStaticSignals : scanStaticSignals;
+  return { findings: scan(sources.files), files: sources.files.length };
 }
 
 /**
@@ -34,7 +38,7 @@ export async function detectRecord(record: BehaviourRecord, options: DetectOptio
   let scan: { findings: StaticFinding[]; files: number } | null = null;
   if (options.artifact !== null) {
     try {
-      scan = await staticFindingsOfArtifact(options.artifact);
+      scan = await staticFindingsOfArtifact(options.artifact, options.ecosystem ?? record.package.ecosystem);
     } catch (error) {
       options.onWarning?.(`Static scan skipped: ${toPkghuntError(error).message}`);
     }

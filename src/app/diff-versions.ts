@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Job, Store } from '../adapters/store/store.ts';
+import type { Job, ResultStore, Store } from '../adapters/store/store.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
 import { diffRecords, type RecordDiff } from '../core/diff/diff-records.ts';
 import { PkghuntError } from '../core/errors.ts';
@@ -10,6 +10,11 @@ import { enrichRecord } from './enrich-record.ts';
 export interface DiffVersionsOptions {
   /** Analyses NAME==VERSION (app/analyze with the command's options); null: never analyse (--no-analyze). */
   analyze: ((requested: string) => Promise<BehaviourRecord>) | null;
+  /**
+   * Stores a record analysed for the diff, the engine's way: `saveThroughQueue` on SQLite,
+   * PostgresStore.storeResult on PostgreSQL. One result per (project, version) either way.
+   */
+  save: (project: string, version: string, record: BehaviourRecord) => Promise<void>;
 }
 
 export interface DiffVersionsResult {
@@ -28,7 +33,7 @@ const LEASE_MS = 120_000;
  * oldest claimable job, which may be another's: those are held (not run) until ours comes up, then
  * handed back untouched.
  */
-async function _storeAdHoc(
+export async function saveThroughQueue(
   store: Store,
   project: string,
   version: string,
@@ -60,7 +65,7 @@ async function _storeAdHoc(
 }
 
 async function _recordFor(
-  store: Store,
+  store: ResultStore,
   project: string,
   version: string,
   options: DiffVersionsOptions,
@@ -74,13 +79,13 @@ async function _recordFor(
   }
   const analysed = await options.analyze(`${project}==${version}`);
   const record = await enrichRecord(analysed, { store, population: null });
-  await _storeAdHoc(store, project, version, record);
+  await options.save(project, version, record);
   return { record, analysed: true };
 }
 
 /** The behaviour diff between two versions of a project, analysing (and storing) those the store lacks. */
 export async function diffVersions(
-  store: Store,
+  store: ResultStore,
   target: { name: string; from: string; to: string },
   options: DiffVersionsOptions,
 ): Promise<DiffVersionsResult> {

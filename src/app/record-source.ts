@@ -34,6 +34,29 @@ export async function* latestRecords(store: RecordSource): AsyncIterable<Behavio
   yield* latest.values();
 }
 
+/**
+ * The latest analysed release of each project (highest PEP 440 version; the one stored last when
+ * versions do not parse), streamed in two passes so that memory holds one version string per
+ * project, not one record: what the study counts (a project once, whatever `--all-versions` stored).
+ */
+export async function* latestReleasePerProject(store: RecordSource): AsyncIterable<BehaviourRecord> {
+  const chosen = new Map<string, string | null>();
+  for await (const record of latestRecords(store)) {
+    const name = normalizeName(record.package.name);
+    const seen = chosen.get(name);
+    const version = record.package.version;
+    if (seen === undefined || seen === null || version === null || !_isLower(version, seen))
+      chosen.set(name, version);
+  }
+  const done = new Set<string>();
+  for await (const record of latestRecords(store)) {
+    const name = normalizeName(record.package.name);
+    if (done.has(name) || chosen.get(name) !== record.package.version) continue;
+    done.add(name);
+    yield record;
+  }
+}
+
 /** The record of the release analysed before `version` of the same project, or null. */
 export async function previousRecordOf(
   store: RecordSource,

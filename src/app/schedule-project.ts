@@ -1,12 +1,18 @@
 import { fetchProjectMetadata, getProjectPage } from '../adapters/registry/simple-index.ts';
 import type { ResultStore } from '../adapters/store/store.ts';
 import { toPkghuntError } from '../core/errors.ts';
+import type { InstallTarget } from '../core/pypi/installable-here.ts';
 import { installableReleases } from '../core/pypi/installable-releases.ts';
 
 export interface ScheduleOptions {
   allVersions?: boolean;
   /** ISO date: only releases uploaded since (releases with no known upload time are left out). */
   since?: string;
+  /**
+   * The sandbox's Python and platform: the newest release with a file installable there is
+   * chosen (not one whose Requires-Python or wheels exclude it). Absent: the index's newest.
+   */
+  target?: InstallTarget;
 }
 
 export type ScheduleResult = { versions: string[] } | { versions: []; noRelease: string };
@@ -31,7 +37,10 @@ export async function scheduleProject(
     await store.markNoRelease(project, e.message);
     return { versions: [], noRelease: e.message };
   }
-  const plan = installableReleases(page, options.allVersions ? { allVersions: true } : {});
+  const plan = installableReleases(page, {
+    ...(options.allVersions ? { allVersions: true } : {}),
+    ...(options.target ? { target: options.target } : {}),
+  });
   if (plan.kind === 'none') {
     await store.markNoRelease(project, plan.reason);
     return { versions: [], noRelease: plan.reason };

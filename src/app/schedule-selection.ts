@@ -1,4 +1,5 @@
 import { createLimiter } from '../adapters/registry/limiter.ts';
+import { readInstallTarget } from '../adapters/sandbox/install-target.ts';
 import type { ProjectSelection, ResultStore } from '../adapters/store/store.ts';
 import { toPkghuntError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
@@ -29,6 +30,7 @@ export async function scheduleSelection(
   const reporter = options.reporter ?? silentReporter;
   if ((await store.countProjects()) === 0) await syncIndex(store, options.indexUrl, { reporter });
   const names = await store.selectProjects(options.selection);
+  const target = await readInstallTarget();
   const limit = createLimiter(options.indexConcurrency ?? 4);
   const versions = await Promise.all(
     names.map((project) =>
@@ -39,6 +41,7 @@ export async function scheduleSelection(
             indexUrl: options.indexUrl,
             ...(options.allVersions ? { allVersions: true } : {}),
             ...(options.since !== undefined ? { since: options.since } : {}),
+            target,
           });
           reporter.report({
             type: 'project-scheduled',

@@ -1,9 +1,12 @@
 import { createReportBuilder, type StudyReport } from '../core/report/study-report.ts';
-import { latestRecords, type RecordSource } from './record-source.ts';
+import { latestReleasePerProject, type RecordSource } from './record-source.ts';
 
-/** The study's numbers over the latest record of each project in the store, streamed. */
+/**
+ * The study's numbers per project: the latest analysed release of each (its latest result), so a
+ * store hunted with `--all-versions` counts every project once. Streamed.
+ */
 export async function studyReport(store: RecordSource, options: { top: number }): Promise<StudyReport> {
   const builder = createReportBuilder({ top: options.top });
-  for await (const record of latestRecords(store)) builder.add(record);
+  for await (const record of latestReleasePerProject(store)) builder.add(record);
   return builder.finish();
 }

@@ -2,13 +2,18 @@ import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../app/analyze.ts';
 import { registerAnalyze } from './commands/analyze.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerDownloads } from './commands/downloads.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerExport } from './commands/export.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { registerIndex } from './commands/index-sync.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerReport } from './commands/report.ts';
+import { registerReportDraft } from './commands/report-draft.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerShow } from './commands/show.ts';
+import { registerTriage } from './commands/triage.ts';
+import { registerWatch } from './commands/watch.ts';
 import { registerWorker } from './commands/worker.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -38,6 +43,11 @@ async function main(argv: string[]): Promise<number> {
     registerReport,
     registerDiff,
     registerEval,
+    registerDownloads,
+    registerWatch,
+    registerReportDraft,
+    registerServe,
+    registerTriage,
   ]) {
     register(program, (code) => {
       exitCode = code;

@@ -25,6 +25,15 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: 'the result store (database) could not be opened, read or written',
   CONFIG_INVALID: 'the configuration is invalid',
   INTERRUPTED: 'the work was interrupted (Ctrl-C or SIGTERM) before it finished',
+  DOWNLOADS_NOT_CONFIGURED: 'no download-statistics provider is configured (credentials or endpoint missing)',
+  DOWNLOADS_UNAVAILABLE: 'the download-statistics provider could not be reached or failed',
+  DOWNLOADS_BAD_RESPONSE: 'the download-statistics provider answered with something unparsable',
+  FEED_UNSUPPORTED: 'the index offers no feed of new releases (e.g. a file:// index) and none was given',
+  FEED_UNAVAILABLE: 'a feed or changelog of the index could not be reached',
+  FEED_BAD_RESPONSE: 'a feed or changelog answered with something unparsable',
+  TRIAGE_DISABLED: 'the dashboard has no token configured, so triage decisions are refused (read-only)',
+  TRIAGE_UNAUTHORIZED: 'a triage decision came without the right Bearer token',
+  SERVE_FAILED: 'the dashboard server could not start (address in use, bad host or port)',
   INTERNAL: 'an unexpected internal error',
 } as const;
 

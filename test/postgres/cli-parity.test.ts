@@ -53,7 +53,7 @@ async function observe(db: string): Promise<Record<string, unknown>> {
   };
 }
 
-test('show, query and export read a PostgreSQL hunt exactly as the same hunt on SQLite', {
+test('show, query, export and report read a PostgreSQL hunt exactly as the same hunt on SQLite; diff works on it', {
   timeout: 900_000,
 }, async () => {
   const server = await startTestPostgres();
@@ -128,6 +128,62 @@ test('show, query and export read a PostgreSQL hunt exactly as the same hunt on 
     assert.equal(later.code, 0, later.stderr);
     const enqueued = later.stdout.split('\n').find((l) => l.includes('"hunt-enqueued"')) ?? '{}';
     assert.equal((JSON.parse(enqueued) as { queued?: number }).queued, 0, later.stdout);
+    // report reads either engine: the same numbers and the same suspicious packages.
+    const reports = await Promise.all(
+      [sqliteDb, server.url].map(async (db) => {
+        const r = await runCli(['report', '--db', db, '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        const report = JSON.parse(r.stdout) as {
+          packages: number;
+          suspicious: {
+            top: { package: string; level: string; findings: { rule: string }[] }[];
+          };
+        };
+        // Evidence texts hold each run's canary token and pids: compare what they found.
+        const top = report.suspicious.top.map((p) => [
+          p.package,
+          p.level,
+          p.findings.map((f) => f.rule).sort(),
+        ]);
+        return { ...report, suspicious: { ...report.suspicious, top } };
+      }),
+    );
+    assert.deepEqual(reports[1], reports[0]);
+    assert.equal(reports[0]?.packages, PACKAGES.length);
+    // diff on PostgreSQL analyses the versions it lacks, stores them, and reads them back after.
+    const analysedDiff = await runCli(
+      ['diff', 'ph-test-diff', '1.0.0', '2.0.0', '--db', server.url, '--index-url', DEMO_INDEX_URL, '--json'],
+      { timeoutMs: 400_000 },
+    );
+    assert.equal(analysedDiff.code, 0, analysedDiff.stderr);
+    const first = JSON.parse(analysedDiff.stdout) as { analysed: string[] };
+    assert.deepEqual(first.analysed, ['1.0.0', '2.0.0']);
+    const storedDiff = await runCli([
+      'diff',
+      'ph-test-diff',
+      '1.0.0',
+      '2.0.0',
+      '--db',
+      server.url,
+      '--no-analyze',
+      '--json',
+    ]);
+    assert.equal(storedDiff.code, 0, storedDiff.stderr);
+    const second = JSON.parse(storedDiff.stdout) as { analysed: string[] };
+    assert.deepEqual(second.analysed, []);
+    assert.deepEqual({ ...second, analysed: [] }, { ...first, analysed: [] });
+    const missing = await runCli([
+      'diff',
+      'ph-test-diff',
+      '1.0.0',
+      '3.0.0',
+      '--db',
+      server.url,
+      '--no-analyze',
+      '--json',
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout + missing.stderr, /PACKAGE_NOT_FOUND/);
     // Reduced traces were kept by both (the default), next to the SQLite file and in --trace-dir.
     assert.ok(readdirSync(join(dir, 'traces')).length > 0, 'SQLite hunt kept traces');
     assert.ok(readdirSync(join(dir, 'pg-traces')).length > 0, 'worker kept traces');

@@ -28,9 +28,14 @@ function wanted(path: string): boolean {
   return /(^|\/)(setup\.py|setup\.cfg|pyproject\.toml)$|\.py$|\.pth$/.test(path);
 }
 
+/** An npm tarball's package.json (its scripts) and JavaScript sources. */
+function wantedNpm(path: string): boolean {
+  return /^[^/]+\/package\.json$|\.(js|cjs|mjs)$/.test(path) && !path.includes('/node_modules/');
+}
+
 /** setup.py and package __init__.py first: where install- and import-time payloads live. */
 function rank(path: string): number {
-  if (/^[^/]+\/setup\.py$|^setup\.py$/.test(path)) return 0;
+  if (/^[^/]+\/setup\.py$|^setup\.py$|^[^/]+\/package\.json$/.test(path)) return 0;
   if (/__init__\.py$|\.pth$/.test(path)) return 1;
   if (/(setup\.cfg|pyproject\.toml)$/.test(path)) return 2;
   return 3 + path.split('/').length;
@@ -48,7 +53,10 @@ class Collector {
   truncated = false;
   expanded = 0;
   #kept = 0;
-  constructor(readonly limits: Required<SourceLimits>) {}
+  constructor(
+    readonly limits: Required<SourceLimits>,
+    readonly keep: (path: string) => boolean = wanted,
+  ) {}
   /** Returns false once the expanded budget is spent. */
   count(bytes: number): boolean {
     this.expanded += bytes;
@@ -73,7 +81,7 @@ async function readTarGz(path: string, into: Collector): Promise<void> {
   let overBudget = false;
   const parser = new Parser({
     onReadEntry(entry: ReadEntry) {
-      if (entry.type !== 'File' || !wanted(entry.path)) {
+      if (entry.type !== 'File' || !into.keep(entry.path)) {
         entry.resume();
         return;
       }
@@ -121,7 +129,7 @@ async function readZip(path: string, into: Collector): Promise<void> {
     zip.on('error', reject);
     zip.on('end', () => resolve());
     zip.on('entry', (entry: yauzl.Entry) => {
-      if (entry.fileName.endsWith('/') || !wanted(entry.fileName)) {
+      if (entry.fileName.endsWith('/') || !into.keep(entry.fileName)) {
         zip.readEntry();
         return;
       }
@@ -163,15 +171,20 @@ export async function readSourceFiles(
   path: string,
   limits: SourceLimits & {
     /** Tells the format when the path has no extension (cache blobs). */ filename?: string;
+    /** Which files to keep: Python sources (default) or an npm tarball's package.json and JavaScript. */
+    sources?: 'pypi' | 'npm';
   } = {},
 ): Promise<SourceFiles> {
   const filename = limits.filename ?? basename(path);
-  const into = new Collector({
-    maxFiles: limits.maxFiles ?? 300,
-    maxFileBytes: limits.maxFileBytes ?? 512 * 1024,
-    maxTotalBytes: limits.maxTotalBytes ?? 8 * 1024 * 1024,
-    maxExpandedBytes: limits.maxExpandedBytes ?? 256 * 1024 * 1024,
-  });
+  const into = new Collector(
+    {
+      maxFiles: limits.maxFiles ?? 300,
+      maxFileBytes: limits.maxFileBytes ?? 512 * 1024,
+      maxTotalBytes: limits.maxTotalBytes ?? 8 * 1024 * 1024,
+      maxExpandedBytes: limits.maxExpandedBytes ?? 256 * 1024 * 1024,
+    },
+    limits.sources === 'npm' ? wantedNpm : wanted,
+  );
   const lower = filename.toLowerCase();
   try {
     if (lower.endsWith('.whl') || lower.endsWith('.zip')) await readZip(path, into);

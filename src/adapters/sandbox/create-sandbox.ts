@@ -59,6 +59,8 @@ export interface PhaseOptions extends ExecOptions {
   noIndex?: boolean;
   /** The distribution to inspect / import; derived from `target` when absent. */
   distributionName?: string;
+  /** `npm`: the runner installs with npm (target `name@version` or a .tgz) and probes require/import. */
+  ecosystem?: 'pypi' | 'npm';
 }
 
 export interface PhaseRun {
@@ -303,6 +305,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
         String(Math.max(1000, phaseOptions.timeoutMs)),
         ...(phaseOptions.noIndex === true ? ['--no-index'] : ['--index-url', phaseOptions.indexUrl]),
         ...(distribution === undefined ? [] : ['--distribution', distribution]),
+        ...(phaseOptions.ecosystem === 'npm' ? ['--ecosystem', 'npm'] : []),
       ];
       const { launched, limitsHit } = await run(command, phaseOptions, {
         resultFd: true,
@@ -332,7 +335,10 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
                 topLevel: result.distribution.top_level,
               },
       };
-      return { ...base, ..._phaseStatus(phase, launched, limitsHit, parsed) };
+      return {
+        ...base,
+        ..._phaseStatus(phase, launched, limitsHit, parsed, phaseOptions.ecosystem ?? 'pypi'),
+      };
     },
     destroy,
   };
@@ -343,6 +349,7 @@ function _phaseStatus(
   launched: LaunchResult,
   limitsHit: readonly LimitName[],
   parsed: ReturnType<typeof parseRunnerResult>,
+  ecosystem: 'pypi' | 'npm',
 ): { status: PhaseStatus; reason: string | null } {
   if (launched.spawnError !== null) {
     return { status: 'sandbox_error', reason: `Cannot start the sandbox: ${launched.spawnError}` };
@@ -371,7 +378,7 @@ function _phaseStatus(
   }
   return {
     status: 'failed',
-    reason: `${phase === 'install' ? 'pip' : 'the runner'} exited with code ${result.exit_code}`,
+    reason: `${phase === 'install' ? (ecosystem === 'npm' ? 'npm' : 'pip') : 'the runner'} exited with code ${result.exit_code}`,
   };
 }
 

@@ -1,4 +1,6 @@
 import { studyViewsSql } from './study-views.ts';
+import { TRIAGE_POSTGRES_SQL } from './triage-sql.ts';
+import { WATCH_POSTGRES_SQL } from './watch-sql.ts';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (sqlite-migrations.ts): each entry runs once,
@@ -106,4 +108,8 @@ CREATE INDEX IF NOT EXISTS pkghunt_failures_key ON pkghunt_failures (job_key);
 ${studyViewsSql('pkghunt_')}
 `,
   },
+  // pkghunt watch: feed positions, releases seen, the alert outbox (src/adapters/store/watch-sql.ts).
+  { version: 2, sql: WATCH_POSTGRES_SQL },
+  // The dashboard's triage decisions (src/adapters/store/triage-sql.ts).
+  { version: 3, sql: TRIAGE_POSTGRES_SQL },
 ];

@@ -84,6 +84,11 @@ export interface PostgresStore extends ResultStore {
    * keeps it. `null` completes a job whose result another run already stored.
    */
   complete(job: QueueJob, result: ResultInput | null): Promise<{ stored: boolean }>;
+  /**
+   * Stores a result analysed outside the queue (e.g. by `diff`), under the same key a job of
+   * that target would have; a key that already has a result keeps it.
+   */
+  storeResult(target: HuntTarget, result: ResultInput): Promise<{ stored: boolean }>;
   /** Records a failed attempt; a final one also ends the job as failed (no retry). */
   recordFailure(job: QueueJob, failure: StoredFailure, options: { final: boolean }): Promise<void>;
   /** Stops taking jobs, waits up to `drainMs` for running handlers, then returns the rest to the queue. */
@@ -358,71 +363,83 @@ export async function openPostgresStore(
     return (r.rowCount ?? 0) > 0;
   }
 
-  async function complete(job: QueueJob, result: ResultInput | null): Promise<{ stored: boolean }> {
-    return inTransaction(async (client) => {
-      if (result === null) {
-        await boss.complete(QUEUE_NAME, job.id, {}, { db: asDb(client) });
-        return { stored: false };
-      }
-      const { record, facts } = result;
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO pkghunt_results
-           (job_key, project, version, requested, job_id, worker, run_id, finished_at, stored_at,
-            install_status, import_status, connected_out, ran_commands, canary_hits, verdict_level,
-            verdict_score, record, traces)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+  /** Inserts a result and its facts' side tables; a key that already has a result keeps it. */
+  async function insertResult(
+    client: pg.PoolClient,
+    job: { id: string | null; key: string; target: HuntTarget },
+    result: ResultInput,
+  ): Promise<boolean> {
+    const { record, facts } = result;
+    const inserted = await client.query<{ id: string }>(
+      `INSERT INTO pkghunt_results
+         (job_key, project, version, requested, job_id, worker, run_id, finished_at, stored_at,
+          install_status, import_status, connected_out, ran_commands, canary_hits, verdict_level,
+          verdict_score, record, traces)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+       ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+      [
+        job.key,
+        normalizeName(job.target.name),
+        record.package.version ?? job.target.version,
+        record.package.requested,
+        job.id,
+        worker,
+        record.run_id,
+        record.finished_at,
+        new Date().toISOString(),
+        facts.installStatus,
+        facts.importStatus,
+        facts.connectedOut ? 1 : 0,
+        facts.ranCommands ? 1 : 0,
+        facts.canaryHits,
+        facts.verdictLevel,
+        facts.verdictScore,
+        JSON.stringify(record),
+        JSON.stringify(result.traces),
+      ],
+    );
+    const id = inserted.rows[0]?.id;
+    if (id !== undefined) {
+      // Side tables of the facts, one statement each (unnest), for the study's views.
+      const c = facts.connections;
+      await client.query(
+        `INSERT INTO pkghunt_result_connections (result_id, phase, protocol, ip, port, host)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
         [
-          job.key,
-          normalizeName(job.target.name),
-          record.package.version ?? job.target.version,
-          record.package.requested,
-          job.id,
-          worker,
-          record.run_id,
-          record.finished_at,
-          new Date().toISOString(),
-          facts.installStatus,
-          facts.importStatus,
-          facts.connectedOut ? 1 : 0,
-          facts.ranCommands ? 1 : 0,
-          facts.canaryHits,
-          facts.verdictLevel,
-          facts.verdictScore,
-          JSON.stringify(record),
-          JSON.stringify(result.traces),
+          id,
+          c.map((x) => x.phase),
+          c.map((x) => x.protocol),
+          c.map((x) => x.ip),
+          c.map((x) => x.port),
+          c.map((x) => x.host),
         ],
       );
-      const id = inserted.rows[0]?.id;
-      if (id !== undefined) {
-        // Side tables of the facts, one statement each (unnest), for the study's views.
-        const c = facts.connections;
-        await client.query(
-          `INSERT INTO pkghunt_result_connections (result_id, phase, protocol, ip, port, host)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
-          [
-            id,
-            c.map((x) => x.phase),
-            c.map((x) => x.protocol),
-            c.map((x) => x.ip),
-            c.map((x) => x.port),
-            c.map((x) => x.host),
-          ],
-        );
-        await client.query(
-          `INSERT INTO pkghunt_result_dns (result_id, phase, name) SELECT $1, * FROM unnest($2::text[], $3::text[])`,
-          [id, facts.dns.map((x) => x.phase), facts.dns.map((x) => x.name)],
-        );
-        const m = facts.commands;
-        await client.query(
-          `INSERT INTO pkghunt_result_commands (result_id, phase, command, exe)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])`,
-          [id, m.map((x) => x.phase), m.map((x) => x.command), m.map((x) => x.exe)],
-        );
-      }
+      await client.query(
+        `INSERT INTO pkghunt_result_dns (result_id, phase, name) SELECT $1, * FROM unnest($2::text[], $3::text[])`,
+        [id, facts.dns.map((x) => x.phase), facts.dns.map((x) => x.name)],
+      );
+      const m = facts.commands;
+      await client.query(
+        `INSERT INTO pkghunt_result_commands (result_id, phase, command, exe)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])`,
+        [id, m.map((x) => x.phase), m.map((x) => x.command), m.map((x) => x.exe)],
+      );
+    }
+    return id !== undefined;
+  }
+
+  async function complete(job: QueueJob, result: ResultInput | null): Promise<{ stored: boolean }> {
+    return inTransaction(async (client) => {
+      const stored = result === null ? false : await insertResult(client, job, result);
       await boss.complete(QUEUE_NAME, job.id, {}, { db: asDb(client) });
-      return { stored: id !== undefined };
+      return { stored };
     });
+  }
+
+  async function storeResult(target: HuntTarget, result: ResultInput): Promise<{ stored: boolean }> {
+    return inTransaction(async (client) => ({
+      stored: await insertResult(client, { id: null, key: jobKey(target), target }, result),
+    }));
   }
 
   async function recordFailure(
@@ -497,6 +514,7 @@ export async function openPostgresStore(
     work,
     hasResult,
     complete,
+    storeResult,
     recordFailure,
     stop,
     migrate,

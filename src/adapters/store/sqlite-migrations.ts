@@ -1,4 +1,6 @@
 import { STUDY_VIEW_NAMES, studyViewsSql } from './study-views.ts';
+import { TRIAGE_SQLITE_SQL } from './triage-sql.ts';
+import { WATCH_SQLITE_SQL } from './watch-sql.ts';
 
 /**
  * The SQLite schema, versioned: each entry runs once, in order, inside a transaction, and its
@@ -141,4 +143,8 @@ ${STUDY_VIEW_NAMES.map((v) => `DROP VIEW IF EXISTS ${v};`).join('\n')}
 ${studyViewsSql('')}
 `,
   },
+  // pkghunt watch: feed positions, releases seen, the alert outbox (src/adapters/store/watch-sql.ts).
+  { version: 3, sql: WATCH_SQLITE_SQL },
+  // The dashboard's triage decisions (src/adapters/store/triage-sql.ts).
+  { version: 4, sql: TRIAGE_SQLITE_SQL },
 ];

@@ -14,6 +14,7 @@ import { parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
 
 interface AnalyzeFlags {
   indexUrl?: string;
+  registry?: string;
   phases: string;
   timeout?: string;
   json?: boolean;
@@ -60,6 +61,7 @@ async function runAnalyze(spec: string, flags: AnalyzeFlags): Promise<number> {
       reporter,
       tracer: flags.tracer,
       ...(flags.indexUrl !== undefined ? { indexUrl: flags.indexUrl } : {}),
+      ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
       ...(timeoutS !== undefined ? { timeoutS } : {}),
       ...(flags.keepTrace !== undefined ? { keepTraceDir: flags.keepTrace } : {}),
       limits: {
@@ -84,13 +86,20 @@ async function runAnalyze(spec: string, flags: AnalyzeFlags): Promise<number> {
 export function registerAnalyze(program: Command, setExit: (code: number) => void): void {
   program
     .command('analyze')
-    .argument('<package>', 'NAME, NAME==VERSION, or the path of a local sdist (.tar.gz/.zip) or wheel (.whl)')
+    .argument(
+      '<package>',
+      'NAME, NAME==VERSION, the path of a local sdist (.tar.gz/.zip) or wheel (.whl); npm:NAME[@VERSION] or npm:PATH.tgz',
+    )
     .description(
       'Install one package in a fresh sandbox with no network, trace it, and print or write its behaviour record',
     )
     .option(
       '--index-url <url>',
       "package index (PEP 503/691) to take the release from; default: pip's configured index",
+    )
+    .option(
+      '--registry <url>',
+      "npm registry (URL or local directory) for npm: packages; default: npm's configured registry",
     )
     .addOption(phasesOption())
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
@@ -118,7 +127,9 @@ Exit codes: 0 analysis completed (whatever the package did), 1 analysis failed, 
 Examples:
   pkghunt analyze requests==2.32.3
   pkghunt analyze ./dist/mypkg-1.0.tar.gz --json --out mypkg.json
-  pkghunt analyze somepkg --phases install --timeout 120 --keep-trace ./traces`,
+  pkghunt analyze somepkg --phases install --timeout 120 --keep-trace ./traces
+  pkghunt analyze npm:left-pad@1.3.0
+  pkghunt analyze npm:./left-pad-1.3.0.tgz --json`,
     )
     .action(async (spec: string, flags: AnalyzeFlags) => {
       setExit(await runAnalyze(spec, flags));

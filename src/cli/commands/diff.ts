@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
+import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
 import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
-import { diffVersions } from '../../app/diff-versions.ts';
+import { diffVersions, saveThroughQueue } from '../../app/diff-versions.ts';
 import { loadConfig } from '../../config.ts';
+import { recordFacts } from '../../core/behaviour/record-facts.ts';
 import { renderDiff } from '../../core/diff/render-diff.ts';
 import { toPkghuntError } from '../../core/errors.ts';
+import type { BehaviourRecord } from '../../core/record/schema.ts';
 import { silentReporter } from '../../reporter/reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { positiveNumber } from '../parse-flags.ts';
 import { tracerOption } from './analysis-options.ts';
-import { openStore } from './open-store.ts';
+import { isPostgresUrl, openStore } from '../../app/open-store.ts';
 
 interface DiffFlags {
   db?: string;
@@ -21,17 +24,37 @@ interface DiffFlags {
   tracer: TracerChoice;
 }
 
+/** PostgreSQL: results analysed for the diff are stored directly (no worker ran them). */
+async function _postgres(url: string) {
+  const store = await openPostgresStore(url);
+  return {
+    store,
+    save: async (project: string, version: string, record: BehaviourRecord) => {
+      await store.storeResult({ name: project, version }, { record, facts: recordFacts(record), traces: [] });
+    },
+  };
+}
+
 async function runDiff(name: string, from: string, to: string, flags: DiffFlags): Promise<number> {
   const json = flags.json === true;
   try {
     const config = loadConfig();
     const timeoutS = positiveNumber(flags.timeout, '--timeout');
-    const { store } = await openStore(flags.db, config);
+    const db = flags.db ?? config.dbPath;
+    const opened = isPostgresUrl(db)
+      ? await _postgres(db)
+      : await openStore(db, config).then(({ store }) => ({
+          store,
+          save: (project: string, version: string, record: BehaviourRecord) =>
+            saveThroughQueue(store, project, version, record),
+        }));
+    const { store, save } = opened;
     try {
       const result = await diffVersions(
         store,
         { name, from, to },
         {
+          save,
           analyze: flags.analyze
             ? (requested) => {
                 if (!json) process.stderr.write(`pkghunt: ${requested} is not in the store: analysing it\n`);
@@ -66,7 +89,10 @@ export function registerDiff(program: Command, setExit: (code: number) => void):
     .description(
       'What version B does that version A did not (and the reverse): hosts, DNS names, commands, file writes',
     )
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option(
+      '--db <file|url>',
+      'SQLite store, or a postgres:// URL (default PKGHUNT_DB or <cache>/pkghunt.db)',
+    )
     .option('--json', 'print the diff as one JSON object')
     .option('--no-analyze', 'fail instead of analysing a version the store does not have')
     .option('--index-url <url>', "package index for versions to analyse; default: pip's configured index")

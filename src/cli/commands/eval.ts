@@ -10,7 +10,7 @@ import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { renderEvalMarkdown } from '../../core/eval/render-eval.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
-import { openResultStore } from './open-store.ts';
+import { openResultStore } from '../../app/open-store.ts';
 
 interface EvalFlags {
   samples?: string;

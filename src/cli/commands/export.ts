@@ -10,7 +10,7 @@ import { normalizeName } from '../../core/pypi/normalize-name.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { isoDate } from '../parse-flags.ts';
-import { openResultStore } from './open-store.ts';
+import { openResultStore } from '../../app/open-store.ts';
 
 interface ExportFlags {
   db?: string;

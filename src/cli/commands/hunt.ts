@@ -17,7 +17,7 @@ import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
 import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
 import { huntOnPostgres } from './hunt-postgres.ts';
-import { openStore } from './open-store.ts';
+import { openStore } from '../../app/open-store.ts';
 import { renderStudyTables, studyTables } from './study-tables.ts';
 
 interface HuntFlags {

@@ -6,7 +6,7 @@ import { toPkghuntError } from '../../core/errors.ts';
 import { silentReporter } from '../../reporter/reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { openStore } from './open-store.ts';
+import { openStore } from '../../app/open-store.ts';
 
 interface SyncFlags {
   indexUrl?: string;

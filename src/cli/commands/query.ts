@@ -5,7 +5,7 @@ import { loadConfig } from '../../config.ts';
 import { toPkghuntError } from '../../core/errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { openResultStore } from './open-store.ts';
+import { openResultStore } from '../../app/open-store.ts';
 import { renderStudyTables } from './study-tables.ts';
 
 async function runQuery(name: StudyQuery, flags: { db?: string; json?: boolean }): Promise<number> {

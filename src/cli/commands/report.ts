@@ -9,7 +9,7 @@ import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { positiveInteger } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
-import { openStore } from './open-store.ts';
+import { openResultStore } from '../../app/open-store.ts';
 
 interface ReportFlags {
   db?: string;
@@ -38,7 +38,7 @@ function _line(text: string): string {
 function _renderText(report: StudyReport): string {
   const headline = renderTable(
     [
-      { question: 'analysed releases (latest result of each)', answer: String(report.packages) },
+      { question: 'analysed projects (latest analysed release of each)', answer: String(report.packages) },
       {
         question: 'packages that connected out during install',
         answer: _pair(report.connected_during_install.packages),
@@ -48,7 +48,10 @@ function _renderText(report: StudyReport): string {
       { question: 'packages that executed commands', answer: _pair(report.commands.packages) },
       { question: 'suspicious or malicious verdicts', answer: String(report.suspicious.packages) },
     ],
-    { title: "The study's numbers (own: dependency- and pip-induced behaviour removed):" },
+    {
+      title:
+        "The study's numbers, per project (its latest analysed release), raw and own (own: dependency-, build-dependency- and pip-induced behaviour removed):",
+    },
   );
   const connected = renderTable(
     report.connected_during_install.list.map((c) => ({
@@ -87,7 +90,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
   const json = flags.json === true;
   try {
     const top = positiveInteger(flags.top, '--top') ?? 20;
-    const { store, location } = await openStore(flags.db, loadConfig());
+    const { store, location } = await openResultStore(flags.db, loadConfig());
     try {
       const report = await studyReport(store, { top });
       if (flags.html !== undefined) {
@@ -111,15 +114,18 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .description(
       "The study's numbers over the store, raw and without dependency-induced behaviour, and the top suspicious packages",
     )
-    .option('--db <file>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db)')
+    .option(
+      '--db <file|url>',
+      'SQLite store, or a postgres:// URL (default PKGHUNT_DB or <cache>/pkghunt.db)',
+    )
     .option('--json', 'print the report as one JSON object')
     .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
     .option('--top <n>', 'rows of each ranking (hosts, DNS names, commands, suspicious packages)', '20')
     .addHelpText(
       'after',
       `
-Counts go over the latest result of each analysed release (one per project unless hunted
-with --all-versions). "own" counts leave out behaviour that
+Counts go per project: the latest analysed release of each (highest version; its latest
+result), also when the store was hunted with --all-versions. "own" counts leave out behaviour that
 attribution puts on a dependency, a build dependency or pip (behaviour with no attribution
 counts as the package's).
 Exit codes: 0 report printed, 1 failure, 2 bad usage.`,

@@ -6,7 +6,7 @@ import { parsePackageSpec } from '../../core/pypi/package-spec.ts';
 import { renderSummary } from '../../core/summary/render-summary.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { openResultStore } from './open-store.ts';
+import { openResultStore } from '../../app/open-store.ts';
 
 async function runShow(spec: string, flags: { db?: string; json?: boolean }): Promise<number> {
   const json = flags.json === true;

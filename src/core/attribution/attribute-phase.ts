@@ -20,6 +20,8 @@ export interface AttributePhaseInput {
    * import already showed (same command line, path, DNS name or destination) is the earlier one's.
    */
   stagedOrder?: readonly string[];
+  /** Files the installer touches on its own (default: pip's, isPipOwnFile; npm records pass isNpmOwnFile). */
+  installerOwnFile?: (file: FileAccess) => boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ export function attributePhase(phase: Phase, input: AttributePhaseInput): Phase 
   // else done inside a pip process is code pip ran on someone's behalf (e.g. a dependency's .pth).
   const notPip = (a: Attribution, ok: boolean): Attribution =>
     a.kind === 'pip' && !ok ? { kind: 'unknown', distribution: null, method: 'unexpected-for-pip' } : a;
-  const fileBy = (f: FileAccess) => uniqueAttributions(f.pids.map((pid) => notPip(of(pid), isPipOwnFile(f))));
+  const ownFile = input.installerOwnFile ?? isPipOwnFile;
+  const fileBy = (f: FileAccess) => uniqueAttributions(f.pids.map((pid) => notPip(of(pid), ownFile(f))));
   const attributed: Phase = {
     ...phase,
     commands: phase.commands.map((c) => ({ ...c, by: of(c.pid) })),

@@ -41,7 +41,7 @@ function destinationHost(connection: {
 }
 
 /** The import phase's own probe: the sandbox's python importing one of the package's modules. */
-function isImportProbe(argv: readonly string[], modules: ReadonlySet<string>): boolean {
+export function isImportProbe(argv: readonly string[], modules: ReadonlySet<string>): boolean {
   const [exe = '', flag, code, ...rest] = argv;
   if (!/(^|\/)python(3(\.\d+)?)?$/.test(exe) || flag !== '-c' || rest.length > 0) return false;
   const match = /^import ([\w.]+)$/.exec(code ?? '');

@@ -93,3 +93,48 @@ test('scoring again keeps the static findings already in the record', () => {
   assert.equal(again.static_files, 2);
   assert.equal(again.score, first.score);
 });
+
+test('combo.hook-and-network: an install hook plus the package own connection or DNS during install is malicious', () => {
+  const hook = {
+    rule: 'static.install-hook',
+    severity: 'low' as const,
+    title: 'cmdclass',
+    attack: null,
+    phase: 'static' as const,
+    culprit: null,
+    evidence: [{ pointer: 'x-1/setup.py:9', text: "cmdclass={'install': Hook}" }],
+  };
+  const own = { kind: 'package' as const, distribution: 'pkg', method: 'process-tree' as const };
+  const dep = { kind: 'dependency' as const, distribution: 'lib', method: 'process-tree' as const };
+  const withOwnDns = record({
+    install: {
+      dns: [
+        { name: 'c2.example', type: 'A', time: 0, answer: '127.53.0.1', server: '127.53.0.1', by: [own] },
+      ],
+    },
+  });
+  const verdict = evaluateRecord(withOwnDns, { allowlist, staticFindings: [hook] });
+  const combo = verdict.findings.find((f) => f.rule === 'combo.hook-and-network');
+  assert.equal(verdict.level, 'malicious');
+  assert.equal(combo?.severity, 'critical');
+  assert.deepEqual(
+    combo?.evidence.map((e) => e.pointer),
+    ['x-1/setup.py:9', '/phases/install/dns/0'],
+  );
+  // Without the hook, or when a dependency reached out, or during import: no combo.
+  assert.equal(evaluateRecord(withOwnDns, { allowlist, staticFindings: [] }).level, 'clean');
+  const byDependency = record({
+    install: { connections: [conn('x.example', '127.53.0.1', 80, { by: [dep] })] },
+  });
+  assert.ok(
+    !evaluateRecord(byDependency, { allowlist, staticFindings: [hook] }).findings.some(
+      (f) => f.rule === 'combo.hook-and-network',
+    ),
+  );
+  const atImport = record({ import: { connections: [conn('x.example', '127.53.0.1', 80, { by: [own] })] } });
+  assert.ok(
+    !evaluateRecord(atImport, { allowlist, staticFindings: [hook] }).findings.some(
+      (f) => f.rule === 'combo.hook-and-network',
+    ),
+  );
+});

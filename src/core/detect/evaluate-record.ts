@@ -123,6 +123,37 @@ function hidingAndActive(findings: readonly Finding[]): Finding | null {
   };
 }
 
+/** Static signals that setup.py runs code of its own at install time. */
+const INSTALL_HOOK_RULES = new Set(['static.install-hook', 'static.setup-code']);
+
+/**
+ * An install hook in the artifact plus the package's own connection or DNS query while it
+ * installs: the hook is what reached out, and nothing in a benign install needs to.
+ */
+function hookAndNetwork(findings: readonly Finding[]): Finding | null {
+  const hook = findings.find((f) => f.phase === 'static' && INSTALL_HOOK_RULES.has(f.rule));
+  const network = findings.find(
+    (f) =>
+      f.phase === 'install' &&
+      f.culprit?.kind === 'package' &&
+      f.evidence.some((e) => /^\/phases\/install\/(connections|dns)\//.test(e.pointer)),
+  );
+  if (!hook || !network) return null;
+  return {
+    rule: 'combo.hook-and-network',
+    severity: 'critical',
+    title: 'an install hook that reaches the network while installing',
+    attack: 'T1195.002',
+    phase: 'install',
+    culprit: network.culprit,
+    evidence: [
+      ...hook.evidence.slice(0, 1),
+      ...network.evidence.filter((e) => /\/(connections|dns)\//.test(e.pointer)).slice(0, 1),
+    ],
+    points: SEVERITY_POINTS.critical,
+  };
+}
+
 function levelOf(score: number, findings: readonly Finding[]): Verdict['level'] {
   if (findings.some((f) => f.severity === 'critical') || score >= THRESHOLDS.malicious) return 'malicious';
   return score >= THRESHOLDS.suspicious ? 'suspicious' : 'clean';
@@ -143,8 +174,7 @@ export function evaluateRecord(record: BehaviourRecord, options: EvaluateOptions
   for (const f of options.staticFindings ?? staticFindingsOf(record)) {
     findings.push({ ...f, culprit: f.culprit ?? own, points: SEVERITY_POINTS[f.severity] });
   }
-  const combo = hidingAndActive(findings);
-  if (combo) findings.push(combo);
+  for (const combo of [hidingAndActive(findings), hookAndNetwork(findings)]) if (combo) findings.push(combo);
 
   const perRule = new Map<string, { points: number; severity: Severity }>();
   for (const f of findings) {

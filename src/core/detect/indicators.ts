@@ -216,6 +216,12 @@ export const SYSTEM_BINARY_DIRS: readonly string[] = [
   '/usr/lib/x86_64-linux-gnu/',
 ];
 
+/**
+ * The interpreter's standard library (`/usr/lib/python3.11/`, `/usr/local/lib/python3.12/`):
+ * patching `os.py` or `site.py` there runs code in every later Python process.
+ */
+export const PYTHON_STDLIB_PATTERN = '^/usr/(local/)?lib/python3(\\.\\d+)?/';
+
 export const LOG_PATTERNS: readonly string[] = [
   '^/var/log/',
   '^~/\\.(bash|zsh|sh|python)_history$',

@@ -1,6 +1,7 @@
 import { compare, explain } from '@renovatebot/pep440';
 import { toPkghuntError } from '../errors.ts';
 import { parseDistFilename } from './dist-filename.ts';
+import { fileInstallableHere, type InstallTarget, whyNotInstallable } from './installable-here.ts';
 import { latestRelease } from './latest-release.ts';
 import type { ProjectFile, ProjectPage } from './project-page.ts';
 
@@ -22,15 +23,55 @@ function earliest(files: readonly ProjectFile[]): string | null {
 }
 
 /**
+ * The newest final release with a file installable on `target` (Requires-Python admits its
+ * Python; an sdist or a fitting wheel): what pip in the sandbox would pick, not the index's newest.
+ */
+function latestInstallable(
+  page: ProjectPage,
+  target: InstallTarget,
+): { version: string } | { reason: string } {
+  const newest = latestRelease(page);
+  const groups = new Map<string, { version: string; files: ProjectFile[] }>();
+  for (const file of page.files) {
+    const dist = parseDistFilename(file.filename, page.name);
+    if (dist === null) continue;
+    const parsed = explain(dist.version);
+    if (parsed === null || parsed.is_prerelease || parsed.is_devrelease) continue;
+    const group = groups.get(parsed.public) ?? { version: dist.version, files: [] };
+    group.files.push(file);
+    groups.set(parsed.public, group);
+  }
+  let best: string | null = null;
+  for (const group of groups.values()) {
+    if (!group.files.some((f) => fileInstallableHere(f, target, page.name))) continue;
+    if (best === null || compare(group.version, best) > 0) best = group.version;
+  }
+  if (best !== null) return { version: best };
+  return {
+    reason: `no release installable here: the newest, ${newest.version}, ${whyNotInstallable(newest.files, target)}`,
+  };
+}
+
+/**
  * The releases of a project a hunt would analyse, newest version first: the latest one pip
  * would pick, and with `allVersions` every other final release with a file that is not yanked.
- * A project with none says why, so it is recorded rather than dropped.
+ * With `target`, "latest" is the newest release with a file installable there, and the other
+ * releases need one too. A project with none says why, so it is recorded rather than dropped.
  */
-export function installableReleases(page: ProjectPage, options: { allVersions?: boolean } = {}): ReleasePlan {
+export function installableReleases(
+  page: ProjectPage,
+  options: { allVersions?: boolean; target?: InstallTarget } = {},
+): ReleasePlan {
   if (page.files.length === 0) return { kind: 'none', reason: 'the project lists no files' };
+  const { target } = options;
   let latestVersion: string;
   try {
-    latestVersion = latestRelease(page).version;
+    if (target === undefined) latestVersion = latestRelease(page).version;
+    else {
+      const latest = latestInstallable(page, target);
+      if ('reason' in latest) return { kind: 'none', reason: latest.reason };
+      latestVersion = latest.version;
+    }
   } catch (error) {
     return { kind: 'none', reason: toPkghuntError(error).message };
   }
@@ -50,7 +91,11 @@ export function installableReleases(page: ProjectPage, options: { allVersions?: 
     const isLatest = parsed !== null && explain(latestVersion)?.public === parsed.public;
     if (
       !isLatest &&
-      (!options.allVersions || parsed === null || parsed.is_prerelease || parsed.is_devrelease)
+      (!options.allVersions ||
+        parsed === null ||
+        parsed.is_prerelease ||
+        parsed.is_devrelease ||
+        (target !== undefined && !files.some((f) => fileInstallableHere(f, target, page.name))))
     )
       continue;
     releases.push({

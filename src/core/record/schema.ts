@@ -179,7 +179,8 @@ export const Artifact = z.object({
 });
 
 export const PackageInfo = z.object({
-  ecosystem: z.literal('pypi'),
+  /** `npm` for `analyze npm:...` (docs/RECORD.md, "npm records"); records before it are all `pypi`. */
+  ecosystem: z.enum(['pypi', 'npm']),
   name: z.string(),
   version: z.string().nullable(),
   /** What the user asked for: NAME, NAME==VERSION or a local path. */
@@ -208,6 +209,8 @@ export const SandboxInfo = z.object({
   enforcement: z.record(z.string(), z.string()),
   host_uid: z.number().int(),
   python: z.string(),
+  /** npm records: the node binary npm and the entry-point probes ran with. */
+  node: z.string().optional(),
   canary_token: z.string(),
 });
 
@@ -271,7 +274,7 @@ export const Dependency = z.object({
   version: z.string().nullable(),
   kind: z.enum(['dependency', 'build_dependency']),
   /** The file pip fetched from the index proxy for it, null when none was seen (e.g. already cached). */
-  artifact: z.enum(['sdist', 'wheel']).nullable(),
+  artifact: z.enum(['sdist', 'wheel', 'tarball']).nullable(),
 });
 export type Dependency = z.infer<typeof Dependency>;
 

@@ -77,7 +77,7 @@ export function renderReportHtml(
 <html lang="en"><head><meta charset="utf-8"><title>pkghunt report</title><style>${STYLE}</style></head>
 <body>
 <h1>pkghunt report</h1>
-<p>${report.packages} analysed releases (the latest result of each) from ${escapeHtml(options.source)}, generated ${escapeHtml(options.generatedAt)}.
+<p>${report.packages} analysed projects (the latest analysed release of each; counts raw and without dependency-induced behaviour) from ${escapeHtml(options.source)}, generated ${escapeHtml(options.generatedAt)}.
 Each number is given for all behaviour and for the package's own (behaviour attributed only to a dependency, a build dependency or pip removed).</p>
 ${_kpi('packages connected out during install', report.connected_during_install.packages)}
 ${_kpi('unique hosts contacted', report.hosts.unique)}

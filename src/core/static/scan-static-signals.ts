@@ -18,10 +18,12 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
  */
 export function scanStaticSignals(files: readonly SourceFile[]): StaticFinding[] {
   const findings: StaticFinding[] = [];
+  // CRLF and CR line ends read as LF, so that `.` and `$` in the rules' patterns see whole lines.
+  const normalised = files.map((f) => ({ ...f, text: f.text.replace(/\r\n?/g, '\n') }));
   for (const rule of STATIC_RULES) {
     let severity: Severity | null = null;
     const evidence: Finding['evidence'] = [];
-    for (const file of files) {
+    for (const file of normalised) {
       const lines = file.text.split('\n');
       for (const hit of rule.scan(file, lines)) {
         const hitSeverity = hit.severity ?? rule.severity;

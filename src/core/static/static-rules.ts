@@ -1,6 +1,8 @@
 import { entropy } from '../detect/rules/dns-rules.ts';
 import {
+  isInstallTimeFile,
   isSetupPy,
+  isTestOrDocs,
   lineAt,
   type SourceFile,
   type StaticHit,
@@ -119,18 +121,80 @@ export const execDecodedRule: StaticRule = {
   },
 };
 
+/** A call that fetches data from the network (strings and comments removed before matching). */
+const FETCH_CALL =
+  /(urlopen|urlretrieve|urllib\.request\.\w+|requests['")\]]*\.(get|post|request)|httpx['")\]]*\.(get|post|request|stream)|http\.client\.\w+|\.recv(from)?|\.read_from_socket|create_connection)\s*\(/;
+/** curl/wget run as a process: named inside the strings of the call. */
+const FETCH_TOOL = /\b(curl|wget)\b/;
+
+/** A line without its comment and with every string literal emptied. */
+function codeOnly(line: string): string {
+  return line.replace(/(['"])(?:\\.|(?!\1).)*\1/g, '""').replace(/#.*$/, '');
+}
+
+/** The text of a call's argument list starting at `open` (the index of its `(`), over lines if needed. */
+function callArguments(text: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < text.length && i < open + 2000; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return text.slice(open + 1, i);
+  }
+  return text.slice(open + 1, open + 2000);
+}
+
+function identifiers(text: string): Set<string> {
+  return new Set(codeOnly(text).match(/\b[A-Za-z_]\w*\b/g) ?? []);
+}
+
+/**
+ * Names that hold fetched data in the lines before `at`: assigned from a fetch call (or from a
+ * name that already does), or bound by `with urlopen(...) as NAME`.
+ */
+function fetchedNames(lines: readonly string[], at: number): Set<string> {
+  const tainted = new Set<string>();
+  for (const raw of lines.slice(Math.max(0, at - 15), at)) {
+    const code = codeOnly(raw);
+    const assign = /^\s*([A-Za-z_][\w\s,]*?)\s*=(?!=)(.*)$/.exec(code);
+    const bound = /\bwith\b(.*)\bas\s+([A-Za-z_]\w*)/.exec(code);
+    const [targets, value] = assign
+      ? [assign[1] ?? '', assign[2] ?? '']
+      : bound
+        ? [bound[2] ?? '', bound[1] ?? '']
+        : ['', ''];
+    if (!targets) continue;
+    const fromFetch =
+      FETCH_CALL.test(value) ||
+      [...identifiers(value)].some((name) => tainted.has(name)) ||
+      FETCH_TOOL.test(raw);
+    if (fromFetch) for (const name of targets.split(',')) tainted.add(name.trim());
+  }
+  return tainted;
+}
+
 export const execDownloadedRule: StaticRule = {
   id: 'static.exec-downloaded',
   severity: 'critical',
   title: 'exec/eval of downloaded code',
   description:
-    'exec(urlopen(...).read()), exec(requests.get(...).text) and the like: runs whatever a server sends.',
+    'exec(urlopen(...).read()), exec(requests.get(...).text), or exec of a name assigned from such a fetch in the lines before: runs whatever a server sends. Data merely read near an exec (a socket server evaluating its own input line) is not enough.',
   attack: 'T1105',
-  scan(_file, lines) {
-    return execWindows(lines)
-      .filter((w) => FETCH.test(w.window))
-      .slice(0, 5)
-      .map((w) => ({ line: w.line, text: snippet(w.text) }));
+  scan(file, lines) {
+    const hits: StaticHit[] = [];
+    let offset = 0;
+    lines.forEach((line, i) => {
+      const start = offset;
+      offset += line.length + 1;
+      // Raw text (strings included): a payload written out as a string and run later counts too.
+      const call = EXEC_CALL.exec(line.replace(/#.*$/, ''));
+      if (!call || hits.length >= 5) return;
+      const args = callArguments(file.text, start + call.index + call[0].length - 1);
+      const direct = FETCH_CALL.test(args) || FETCH_TOOL.test(args);
+      const fetched = direct ? null : fetchedNames(lines, i);
+      if (direct || [...identifiers(args)].some((name) => fetched?.has(name)))
+        hits.push({ line: i + 1, text: snippet(line) });
+    });
+    return hits;
   },
 };
 
@@ -139,7 +203,7 @@ export const encodedBlobRule: StaticRule = {
   severity: 'medium',
   title: 'embeds an encoded blob (base64, hex, compressed bytes, long integer arrays)',
   description:
-    'A long base64 or hex literal, a zlib/bz2/lzma literal, or an array of 100+ small integers (character codes): how payloads are carried. Medium in setup.py and __init__.py, low elsewhere.',
+    'A long base64 (not an embedded image) or hex literal, a zlib/bz2/lzma literal, or an array of 100+ small integers (character codes): how payloads are carried. Medium in setup.py and __init__.py, low elsewhere.',
   attack: 'T1027',
   scan(file) {
     const severity = isSetupPy(file.path) || /__init__\.py$/.test(file.path) ? 'medium' : 'low';
@@ -148,8 +212,8 @@ export const encodedBlobRule: StaticRule = {
       ...findAll(
         file.text,
         /['"](?=[^'"]*\d)(?=[^'"]*[a-z])(?=[^'"]*[A-Z])([A-Za-z0-9+/]{200,}={0,2})['"]/,
-        (m) => `base64-like literal of ${m[1]?.length} characters`,
-      ),
+        (m) => (IMAGE_BASE64.test(m[1] ?? '') ? '' : `base64-like literal of ${m[1]?.length} characters`),
+      ).filter((h) => h.text !== ''),
       ...findAll(
         file.text,
         /['"]((\\x[0-9a-fA-F]{2}){60,}|[0-9a-fA-F]{200,})['"]/,
@@ -170,18 +234,71 @@ export const encodedBlobRule: StaticRule = {
   },
 };
 
+const ENCODED_FLAG = /-(encodedcommand|enco|enc|ec|e)\b/gi;
+const BASE64_PAYLOAD = /^['",\s]+([A-Za-z0-9+/]{16,}={0,2})/;
+
+/** Names assigned a base64-looking literal of 40+ characters in the file. */
+function base64Names(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*=\s*[bru]?['"]([A-Za-z0-9+/]{40,}={0,2})['"]/g))
+    if (m[1]) names.add(m[1]);
+  return names;
+}
+
 export const powershellEncodedRule: StaticRule = {
   id: 'static.powershell-encoded',
   severity: 'high',
   title: 'runs powershell with an encoded command',
-  description: 'powershell -EncodedCommand / -enc / -e BASE64: a Windows payload hidden from readers.',
+  description:
+    'powershell -EncodedCommand / -enc / -e followed by a base64 payload (a literal, or a name assigned one in the file): a Windows payload hidden from readers. A bare mention of the flag with a command encoded at run time (azure-identity) is not enough.',
   attack: 'T1059.001',
   scan(file) {
-    return findAll(
-      file.text,
-      /(powershell|pwsh)(\.exe)?['",\s]+[^\n]{0,80}?-(e|en|enc|enco|encodedcommand)['",\s]+[A-Za-z0-9+/=]{16,}|-EncodedCommand\b/i,
-      (m) => snippet(m[0]),
-    );
+    const hits: StaticHit[] = [];
+    let names: Set<string> | null = null;
+    for (const m of file.text.matchAll(ENCODED_FLAG)) {
+      if (hits.length >= 5) break;
+      const at = m.index ?? 0;
+      const short = (m[1] ?? '').toLowerCase() !== 'encodedcommand';
+      // The short forms are flags of anything: only after powershell/pwsh on the same line.
+      if (short && !/(powershell|pwsh)(\.exe)?\b[^\n]*$/i.test(file.text.slice(Math.max(0, at - 200), at)))
+        continue;
+      const after = file.text.slice(at + m[0].length, at + m[0].length + 400);
+      const literal = BASE64_PAYLOAD.exec(after);
+      names ??= base64Names(file.text);
+      const name = /^['"]?\s*[,+]?\s*([A-Za-z_]\w*)/.exec(after)?.[1];
+      if (literal || (name !== undefined && names.has(name)))
+        hits.push({
+          line: lineAt(file.text, at),
+          text: snippet(file.text.slice(at, at + 120).split('\n')[0] ?? ''),
+        });
+    }
+    return hits;
+  },
+};
+
+const PS_DOWNLOAD =
+  /\b(iwr|irm|Invoke-WebRequest|Invoke-RestMethod|DownloadString|DownloadFile|DownloadData|Net\.WebClient|Start-BitsTransfer)\b/i;
+const PS_RUN = /\b(iex|Invoke-Expression|Start-Process)\b|\|\s*&|-ExecutionPolicy\s+Bypass/i;
+
+export const powershellCradleRule: StaticRule = {
+  id: 'static.powershell-cradle',
+  severity: 'high',
+  title: 'PowerShell download-and-run code',
+  description:
+    'PowerShell text that downloads from a URL (iwr, Invoke-WebRequest, Net.WebClient, DownloadString, ...) and runs (iex, Invoke-Expression, Start-Process, -ExecutionPolicy Bypass) within a few lines: a Windows dropper. Keyword lists (syntax highlighters) name no URL and do not count. High in setup.py and other install-time files, medium elsewhere.',
+  attack: 'T1059.001',
+  scan(file, lines) {
+    const severity = isInstallTimeFile(file.path) ? 'high' : 'medium';
+    if (isTestOrDocs(file.path)) return [];
+    const hits: StaticHit[] = [];
+    lines.forEach((line, i) => {
+      if (hits.length >= 5 || !PS_DOWNLOAD.test(line)) return;
+      // A command, not a word list (a PowerShell lexer's keywords): it names where it downloads from.
+      const window = lines.slice(Math.max(0, i - 3), i + 4).join('\n');
+      if (PS_RUN.test(window) && /\b(https?|ftp):\/\/\S/.test(window))
+        hits.push({ line: i + 1, text: snippet(line), severity });
+    });
+    return hits;
   },
 };
 
@@ -210,18 +327,40 @@ export const urlInSetupRule: StaticRule = {
   },
 };
 
+/** Base64 of an image (GIF, PNG, JPEG, WebP, ICO, SVG) or a data: URL of one: embedded pictures. */
+const IMAGE_BASE64 = /^(data:image\/[\w+.-]+;base64,|R0lGOD|iVBORw0KGgo|\/9j\/|UklGR|AAABAA|PHN2Zy|PD94bWwg)/;
+
+/**
+ * Shapes of long literals that are data, not payloads: an embedded image, or a regular
+ * expression's character class (`[\w·̀-ͯ...]+`, Unicode identifier tables).
+ */
+export function isBenignShape(body: string): boolean {
+  if (IMAGE_BASE64.test(body)) return true;
+  // A Unicode range table (`\u0378-\u0379\u0380-...`, `a-z\xb5\xdf-\xf6`): a class body without brackets.
+  if (
+    /^(?:\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}|\\N\{[^}]*\}|[A-Za-z0-9_]|-)+$/.test(body) &&
+    (body.match(/-/g) ?? []).length >= 10
+  )
+    return true;
+  return (
+    /^\^?\[(?:\\.|[^\]\\])+\][+*?]*\$?$/s.test(body) ||
+    /^\^?\[[^\]]*\]\[(?:\\.|[^\]\\])+\][+*?]*\$?$/s.test(body)
+  );
+}
+
 export const longStringRule: StaticRule = {
   id: 'static.long-string',
   severity: 'low',
   title: 'very long or high-entropy string literal',
   description:
-    'A string literal of 1000+ characters, or of 200+ characters with more than 5 bits of entropy per character.',
+    'A string literal of 1000+ characters, or of 200+ characters with more than 5 bits of entropy per character; embedded images (base64 GIF/PNG/JPEG/SVG), regular-expression character classes and Unicode range tables are left out.',
   attack: 'T1027',
   scan(file) {
     const hits: StaticHit[] = [];
     const literal = /(['"])((?:\\.|(?!\1)[^\\\n]){200,})\1/g;
     for (let m = literal.exec(file.text); m !== null && hits.length < 5; m = literal.exec(file.text)) {
       const body = m[2] ?? '';
+      if (isBenignShape(body)) continue;
       const bits = entropy(body);
       if (body.length >= 1000 || bits > 5.0)
         hits.push({
@@ -233,18 +372,57 @@ export const longStringRule: StaticRule = {
   },
 };
 
+/** Lines (0-based) that are inside a triple-quoted string (docstrings, embedded text). */
+function linesInTripleStrings(lines: readonly string[]): Set<number> {
+  const inside = new Set<number>();
+  let open: string | null = null;
+  lines.forEach((line, i) => {
+    const startedInside = open !== null;
+    const code = line.replace(/\\./g, '');
+    for (const m of code.matchAll(/"""|'''|#/g)) {
+      if (open === null && m[0] === '#') break;
+      if (m[0] === '#') continue;
+      if (open === null) open = m[0];
+      else if (open === m[0]) open = null;
+    }
+    if (startedInside || open !== null) inside.add(i);
+  });
+  return inside;
+}
+
+/** Text that reads as a Python statement, not a table cell, ASCII art or prose. */
+const HIDDEN_CODE =
+  /^;?\s*(import\s+\w|from\s+[\w.]+\s+import\b|(exec|eval|compile|__import__|getattr|os\.\w+|subprocess\.\w+)\s*\(|[A-Za-z_][\w.]*\s*(\(|=[^=]|\[[^\]]*\]\s*=))/;
+
+/** True when `prefix` leaves a string literal open (the run is inside a string: data). */
+function opensString(prefix: string): boolean {
+  const code = prefix.replace(/\\./g, '');
+  let quote: string | null = null;
+  for (const ch of code) {
+    if (quote === null && ch === '#') return true; // a comment: not code either
+    if (ch === '"' || ch === "'") quote = quote === null ? ch : quote === ch ? null : quote;
+  }
+  return quote !== null;
+}
+
 export const whitespaceHiddenRule: StaticRule = {
   id: 'static.whitespace-hidden',
   severity: 'high',
   title: 'code hidden after a long run of whitespace',
   description:
-    'A line with 80+ spaces or tabs followed by more code (e.g. `import os` then 200 spaces then `;exec(...)`): pushes the payload off-screen in editors and diffs.',
+    'A line of code with 100+ spaces or tabs followed by another statement (e.g. `import os` then 200 spaces then `;exec(...)`): pushes the payload off-screen in editors and diffs. Runs inside docstrings, comments and string data, and text that is not a statement (tables, ASCII art), do not count.',
   attack: 'T1564',
   scan(_file, lines) {
     const hits: StaticHit[] = [];
+    let strings: Set<number> | null = null;
     lines.forEach((l, i) => {
-      const m = /\S[ \t]{80,}([^\s#].*)$/.exec(l) ?? /^[ \t]{120,}([^\s#].*)$/.exec(l);
-      if (m && hits.length < 5) hits.push({ line: i + 1, text: `hidden: ${snippet(m[1] ?? '')}` });
+      if (hits.length >= 5) return;
+      const m = /^(.*\S)[ \t]{100,}(\S.*)$/.exec(l) ?? /^()[ \t]{150,}(\S.*)$/.exec(l);
+      if (!m) return;
+      const [, prefix = '', hidden = ''] = m;
+      strings ??= linesInTripleStrings(lines);
+      if (strings.has(i) || /^\s*#/.test(prefix) || opensString(prefix) || !HIDDEN_CODE.test(hidden)) return;
+      hits.push({ line: i + 1, text: `hidden: ${snippet(hidden)}` });
     });
     return hits;
   },
@@ -255,9 +433,10 @@ export const obfuscatedCallRule: StaticRule = {
   severity: 'medium',
   title: 'obfuscated imports or calls (__import__ of computed names, chr() arithmetic)',
   description:
-    'getattr(__import__(...)), __import__ of a computed name, builtins looked up by string, or character codes assembled with chr(): names hidden from readers and scanners.',
+    'getattr(__import__(...)), __import__ of a computed name, builtins looked up by string, or character codes assembled with chr(): names hidden from readers and scanners. Only in what an install or an import runs first (setup.py, .pth files, a top-level __init__.py or module): library internals (template engines, parsers) use these idioms for good reasons.',
   attack: 'T1027',
   scan(file) {
+    if (!isInstallTimeFile(file.path)) return [];
     return [
       ...findAll(file.text, /getattr\(\s*__import__\s*\(/, () => 'getattr(__import__(...))'),
       ...findAll(file.text, /__import__\s*\(\s*[\w.]+\s*\(/, () => '__import__ of a computed name'),
@@ -277,6 +456,7 @@ export const STATIC_RULES: readonly StaticRule[] = [
   execDownloadedRule,
   execDecodedRule,
   powershellEncodedRule,
+  powershellCradleRule,
   whitespaceHiddenRule,
   setupTopLevelRule,
   obfuscatedCallRule,

@@ -84,3 +84,90 @@ test('the summary names what was executed, contacted and looked up, folding repe
   assert.match(text, /tcp evil\.example \(127\.53\.0\.1\):5566/);
   assert.match(text, /sent 5 B: token/);
 });
+
+test('the summary says who caused what the package itself did not, and stays short for its own', () => {
+  const dep = { kind: 'dependency' as const, distribution: 'evil-dep', method: 'process-tree' };
+  const build = { kind: 'build_dependency' as const, distribution: 'setuptools-scm', method: 'build-dir' };
+  const own = { kind: 'package' as const, distribution: 'p', method: 'process-tree' };
+  const text = renderSummary(
+    record(
+      phase({
+        commands: [
+          {
+            argv: ['curl', 'http://x.example/a'],
+            cwd: '/',
+            pid: 7,
+            ppid: 1,
+            time: 0,
+            exe: '/usr/bin/curl',
+            by: dep,
+          },
+          { argv: ['git', 'describe'], cwd: '/', pid: 8, ppid: 1, time: 0, exe: '/usr/bin/git', by: build },
+          { argv: ['id'], cwd: '/', pid: 9, ppid: 1, time: 0, exe: '/usr/bin/id', by: own },
+        ],
+        dns: [
+          { name: 'x.example', type: 'A', time: 0, answer: '127.53.0.1', server: '127.0.0.1:53', by: [dep] },
+        ],
+        connections: [
+          {
+            protocol: 'tcp',
+            ip: '127.53.0.1',
+            port: 80,
+            hostname: 'x.example',
+            sent_bytes: 0,
+            sent_preview: '',
+            http: null,
+            tls_sni: null,
+            time: 0,
+            pids: [7],
+            by: [own, dep],
+          },
+        ],
+        files: [
+          {
+            path: '/tmp/drop',
+            ops: ['write'],
+            flags: [],
+            count: 1,
+            failed: 0,
+            errors: [],
+            pids: [7],
+            by: [dep],
+          },
+          {
+            path: '/home/builder/.netrc',
+            ops: ['read'],
+            flags: [],
+            count: 1,
+            failed: 0,
+            errors: [],
+            pids: [9],
+            by: [own],
+          },
+        ],
+        canaries: [{ canary: 'aws', how: 'read', evidence: '~/.aws/credentials', by: [dep] }],
+      }),
+    ),
+  );
+  assert.match(text, /\[7\] curl http:\/\/x\.example\/a \(by dependency evil-dep\)/);
+  assert.match(text, /\[8\] git describe \(by build dependency setuptools-scm\)/);
+  assert.match(text, /\[9\] id$/m, "the package's own command has no note");
+  assert.match(text, /x\.example A via 127\.0\.0\.1:53 \(by dependency evil-dep\)/);
+  assert.match(text, /tcp x\.example \(127\.53\.0\.1\):80 \(also by dependency evil-dep\)/);
+  assert.match(text, /write \/tmp\/drop \(by dependency evil-dep\)/);
+  assert.match(text, /\/home\/builder\/\.netrc$/m);
+  assert.match(text, /aws \[read\] ~\/\.aws\/credentials \(by dependency evil-dep\)/);
+});
+
+test('an npm record names npm, not pip, as the installer', () => {
+  const npm = { kind: 'pip' as const, distribution: null, method: 'npm' };
+  const base = record(
+    phase({
+      commands: [{ argv: ['node', 'x.js'], cwd: '/', pid: 7, ppid: 1, time: 0, exe: '/usr/bin/node', by: npm }],
+    }),
+  );
+  const text = renderSummary({ ...base, package: { ...base.package, ecosystem: 'npm' } });
+  assert.match(text, /node x\.js \(by npm\)/);
+  assert.match(text, /npm's own traffic/);
+  assert.doesNotMatch(text, /pip/);
+});

@@ -1,4 +1,4 @@
-import type { BehaviourRecord, Phase, Verdict } from '../record/schema.ts';
+import type { Attribution, BehaviourRecord, Phase, Verdict } from '../record/schema.ts';
 
 /** Options for the readable summary. `maxItems` caps each list; the JSON record has everything. */
 export interface SummaryOptions {
@@ -23,6 +23,27 @@ export function sanitizeForTerminal(text: string): string {
     out += control ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
   }
   return out;
+}
+
+function _culpritLabel(a: Attribution): string {
+  if (a.kind === 'dependency') return `dependency ${a.distribution ?? '?'}`;
+  if (a.kind === 'build_dependency') return `build dependency ${a.distribution ?? '?'}`;
+  // kind `pip` means the installer itself; npm's attribution marks it with method `npm`.
+  if (a.kind === 'pip') return a.method === 'npm' ? 'npm' : 'pip';
+  return 'an unattributed process';
+}
+
+/**
+ * ` (by dependency X)` when something other than the package caused a behaviour, ` (also by
+ * ...)` when the package did too; nothing for the package's own (or a record without attribution).
+ */
+export function attributionNote(by: Attribution | readonly Attribution[] | undefined): string {
+  const all =
+    by === undefined ? [] : Array.isArray(by) ? (by as readonly Attribution[]) : [by as Attribution];
+  const others = [...new Set(all.filter((a) => a.kind !== 'package').map(_culpritLabel))];
+  if (others.length === 0) return '';
+  const also = all.some((a) => a.kind === 'package') ? 'also ' : '';
+  return ` (${also}by ${others.join(', ')})`;
 }
 
 /** Renders a list, folding identical lines (setup.py runs once per build hook) into one with a count. */
@@ -57,26 +78,40 @@ function renderPhase(name: string, phase: Phase, options: Required<SummaryOption
       const sni = c.tls_sni ? ` TLS SNI ${c.tls_sni}` : '';
       const preview =
         c.sent_bytes > 0 ? `\n      sent ${c.sent_bytes} B: ${c.sent_preview.slice(0, 160)}` : '';
-      return `${where}${http}${sni}${preview}`;
+      return `${where}${http}${sni}${attributionNote(c.by)}${preview}`;
     }),
   );
   out.push(`  DNS lookups (${phase.dns.length}):${phase.dns.length === 0 ? ' none' : ''}`);
-  out.push(...list(phase.dns, max, (d) => `${d.name} ${d.type}${d.server ? ` via ${d.server}` : ''}`));
+  out.push(
+    ...list(
+      phase.dns,
+      max,
+      (d) => `${d.name} ${d.type}${d.server ? ` via ${d.server}` : ''}${attributionNote(d.by)}`,
+    ),
+  );
   out.push(`  Commands executed (${phase.commands.length}):${phase.commands.length === 0 ? ' none' : ''}`);
-  out.push(...list(phase.commands, max, (c) => `[${c.pid}] ${c.argv.map(shellQuote).join(' ')}`));
+  out.push(
+    ...list(
+      phase.commands,
+      max,
+      (c) => `[${c.pid}] ${c.argv.map(shellQuote).join(' ')}${attributionNote(c.by)}`,
+    ),
+  );
 
   const changed = phase.files.filter((f) => f.ops.some((op) => op !== 'read'));
   const read = phase.files.filter((f) => f.ops.every((op) => op === 'read') && f.failed < f.count);
   out.push(
     `  Files written or changed outside the install (${changed.length}):${changed.length === 0 ? ' none' : ''}`,
   );
-  out.push(...list(changed, max, (f) => `${f.ops.join(',')} ${f.path}`));
+  out.push(...list(changed, max, (f) => `${f.ops.join(',')} ${f.path}${attributionNote(f.by)}`));
   out.push(
     `  Files read outside the install and system dirs (${read.length}):${read.length === 0 ? ' none' : ''}`,
   );
-  out.push(...list(read, max, (f) => f.path));
+  out.push(...list(read, max, (f) => `${f.path}${attributionNote(f.by)}`));
   out.push(`  Canaries touched (${phase.canaries.length}):${phase.canaries.length === 0 ? ' none' : ''}`);
-  out.push(...list(phase.canaries, max, (c) => `${c.canary} [${c.how}] ${c.evidence}`));
+  out.push(
+    ...list(phase.canaries, max, (c) => `${c.canary} [${c.how}] ${c.evidence}${attributionNote(c.by)}`),
+  );
   if (phase.survivors.length > 0) {
     out.push(`  Processes that outlived the phase (${phase.survivors.length}):`);
     out.push(
@@ -139,7 +174,7 @@ export function renderSummary(record: BehaviourRecord, options: SummaryOptions =
   const indexBytes = record.index_requests.reduce((sum, r) => sum + r.bytes, 0);
   lines.push(
     '',
-    `Index requests (pip's own traffic, kept apart): ${record.index_requests.length}, ${indexBytes} B`,
+    `Index requests (${p.ecosystem === 'npm' ? 'npm' : 'pip'}'s own traffic, kept apart): ${record.index_requests.length}, ${indexBytes} B`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { canaryExfilRule, canaryReadRule } from './canary-rules.ts';
 import { dnsTunnelRule } from './dns-rules.ts';
 import { downloadExecuteRule, reverseShellRule, shellRule, toolRule } from './exec-rules.ts';
 import { cloudMetadataRule, oobServiceRule, outboundRule } from './network-rules.ts';
+import { NPM_RULES } from './npm-rules.ts';
 import { persistenceRules } from './persistence-rules.ts';
 import { accountFilesRule, reconCommandRule } from './recon-rules.ts';
 import { survivorRule } from './survivor-rules.ts';
@@ -13,6 +14,7 @@ export const DYNAMIC_RULES: readonly Rule[] = [
   canaryExfilRule,
   reverseShellRule,
   downloadExecuteRule,
+  ...NPM_RULES,
   canaryReadRule,
   cloudMetadataRule,
   oobServiceRule,

@@ -345,3 +345,26 @@ test('the culprit comes from `by`: a dependency reading a canary is named', () =
   assert.deepEqual(finding(r, 'canary.read')?.culprit, { kind: 'dependency', distribution: 'evil-dep' });
   assert.deepEqual(finding(r, 'recon.command')?.culprit, { kind: 'package', distribution: 'pkg' });
 });
+
+test('tamper.system-binary covers the Python standard library and refused writes; byte-code caches do not count', () => {
+  const refused = {
+    ...file('/usr/lib/python3.11/os.py', ['write']),
+    failed: 1,
+    errors: ['EACCES'],
+  };
+  const f = finding(record({ install: { files: [refused] } }), 'tamper.system-binary');
+  assert.ok(f, 'a refused write to the stdlib is an attempt');
+  assert.match(f.evidence[0]?.text ?? '', /refused: EACCES/);
+  const readOnlyFs = { ...file('/usr/local/bin/pip', ['create', 'write']), failed: 1, errors: ['EROFS'] };
+  assert.ok(finding(record({ install: { files: [readOnlyFs] } }), 'tamper.system-binary'));
+  const pyc = {
+    ...file('/usr/lib/python3.11/__pycache__/os.cpython-311.pyc.1402', ['create', 'write']),
+    failed: 1,
+    errors: ['EACCES'],
+  };
+  assert.deepEqual(rulesOf(record({ install: { files: [pyc] } })), []);
+  assert.deepEqual(
+    rulesOf(record({ install: { files: [file('/usr/lib/python3.11/os.py', ['read'])] } })),
+    [],
+  );
+});

@@ -1,31 +1,41 @@
-import { LOG_PATTERNS, SYSTEM_BINARY_DIRS } from '../indicators.ts';
+import { LOG_PATTERNS, PYTHON_STDLIB_PATTERN, SYSTEM_BINARY_DIRS } from '../indicators.ts';
 import { baseName, showArgv, tildePath } from '../record-view.ts';
 import type { Rule, RuleHit } from '../rule.ts';
 import { shellScript } from './exec-rules.ts';
 
 const MODIFY_OPS = new Set(['write', 'create', 'delete', 'rename', 'chmod']);
 const LOGS = LOG_PATTERNS.map((p) => new RegExp(p));
+const PYTHON_STDLIB = new RegExp(PYTHON_STDLIB_PATTERN);
+
+/**
+ * System executables, libraries and the Python standard library. Byte-code caches are left out:
+ * Python itself tries (and is refused) to write `__pycache__/*.pyc` next to stdlib modules.
+ */
+export function isSystemPath(path: string): boolean {
+  if (/\/__pycache__(\/|$)/.test(path)) return false;
+  return SYSTEM_BINARY_DIRS.some((d) => path.startsWith(d)) || PYTHON_STDLIB.test(path);
+}
 
 export const systemBinaryRule: Rule = {
   id: 'tamper.system-binary',
   severity: 'high',
   title: 'modifies, replaces or deletes system executables or libraries',
-  description: `Writes, renames, deletes or chmods under ${SYSTEM_BINARY_DIRS.join(', ')}: hijacking or breaking tools other software trusts.`,
+  description: `Writes, renames, deletes or chmods under ${SYSTEM_BINARY_DIRS.join(', ')} or the Python standard library (/usr/lib/python3.X/), refused attempts (EACCES, EROFS, EPERM) included: hijacking or breaking tools other software trusts. An attempt is the signal.`,
   attack: 'T1574',
   match(_record, view) {
     const hits: RuleHit[] = [];
     for (const p of view.phases) {
       for (const f of p.files) {
         const ops = f.value.ops.filter((op) => MODIFY_OPS.has(op));
-        if (ops.length === 0 || !SYSTEM_BINARY_DIRS.some((d) => f.value.path.startsWith(d))) continue;
-        // An attempt that failed everywhere (read-only mount) is still intent.
+        if (ops.length === 0 || !isSystemPath(f.value.path)) continue;
+        // An attempt that failed everywhere (read-only mount, no permission) is still intent.
         hits.push({
           phase: p.name,
           culprit: f.culprit,
           evidence: [
             {
               pointer: f.pointer,
-              text: `${f.value.path} (${ops.join(',')}${f.value.failed ? `, ${f.value.failed} failed` : ''})`,
+              text: `${f.value.path} (${ops.join(',')}${f.value.failed ? `, ${f.value.failed} refused${f.value.errors.length > 0 ? `: ${f.value.errors.join(',')}` : ''}` : ''})`,
             },
           ],
           population: { kind: 'path', key: f.value.path },

@@ -1,9 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
-import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
-import { openSqliteStore } from '../../adapters/store/sqlite-store.ts';
-import type { ResultStore, Store } from '../../adapters/store/store.ts';
-import type { Config } from '../../config.ts';
-import { PkghuntError } from '../../core/errors.ts';
+import { openPostgresStore } from '../adapters/store/postgres-store.ts';
+import { openSqliteStore } from '../adapters/store/sqlite-store.ts';
+import type { ResultStore, Store } from '../adapters/store/store.ts';
+import type { Config } from '../config.ts';
+import { PkghuntError } from '../core/errors.ts';
 
 export interface OpenedStore {
   store: Store;

@@ -1,0 +1,191 @@
+import { hostname } from 'node:os';
+import type { Job, KeepTraces, Store, TraceBlob } from '../adapters/store/store.ts';
+import { storeTraceBlob } from '../adapters/store/trace-blobs.ts';
+import type { TracerChoice } from '../adapters/tracer/tracer.ts';
+import type { Config } from '../config.ts';
+import { recordFacts } from '../core/behaviour/record-facts.ts';
+import { type ErrorCode, PkghuntError, toPkghuntError } from '../core/errors.ts';
+import type { BehaviourRecord, PhaseName } from '../core/record/schema.ts';
+import { type Reporter, silentReporter } from '../reporter/reporter.ts';
+import { type AnalyzeOptions, analyze as realAnalyze } from './analyze.ts';
+import { NOISE_AREAS, SENSITIVE_PATHS } from './assemble-phase.ts';
+import { enrichRecord } from './enrich-record.ts';
+import { createPopulationCache } from './population-from-store.ts';
+
+export interface JobPoolOptions {
+  config: Config;
+  indexUrl: string;
+  workers: number;
+  timeoutS?: number;
+  phases?: PhaseName[];
+  /** How long a claimed job stays ours without a heartbeat; a dead process's jobs return after it. */
+  leaseMs: number;
+  /** First retry delay; doubles per attempt. */
+  retryBaseMs: number;
+  traceDir: string;
+  keepTraces: KeepTraces;
+  tracer?: TracerChoice;
+  reporter?: Reporter;
+  /** Aborting destroys the running sandboxes and hands their jobs back. */
+  signal: AbortSignal;
+  /** Aborting stops taking jobs; the running ones finish (watch's SIGTERM). */
+  drain?: AbortSignal;
+  /** Polled when the queue is empty: true ends the pool (hunt: nothing more is being scheduled). */
+  doneWhenIdle: () => boolean;
+  /** This machine cannot analyse (no capability, not root): the pool stops taking jobs. */
+  onFatal: (error: PkghuntError) => void;
+  /** For tests: replaces app/analyze's `analyze`. */
+  analyze?: (requested: string, options: AnalyzeOptions) => Promise<BehaviourRecord>;
+}
+
+/** The package itself is the problem: retrying cannot help. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_PACKAGE_SPEC',
+  'PACKAGE_NOT_FOUND',
+  'ARCHIVE_UNREADABLE',
+  'ARCHIVE_PATH_TRAVERSAL',
+  'ARCHIVE_TOO_LARGE',
+]);
+
+/** This machine cannot analyse anything: stop instead of failing every job. */
+const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CAPABILITY_MISSING',
+  'NOT_ROOT',
+  'CONFIG_INVALID',
+]);
+
+/** How storeTraceBlob keeps a phase's trace: the noise areas are the record's own. */
+export function traceOptions(
+  phase: PhaseName,
+  keep: 'full' | 'reduced',
+): Parameters<typeof storeTraceBlob>[2] {
+  return { phase, content: keep, reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS } };
+}
+
+function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      for (const s of signals) s.removeEventListener('abort', done);
+      resolve();
+    }
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * The SQLite queue's workers, shared by `hunt` and `watch`: `workers` loops claim a job (lease,
+ * renewed by a heartbeat), analyse it in its own sandbox, enrich the record and store it with the
+ * job's completion in one transaction; failures are retried with back-off or end failed.
+ */
+export async function runJobPool(store: Store, options: JobPoolOptions): Promise<void> {
+  const reporter = options.reporter ?? silentReporter;
+  const analyze = options.analyze ?? realAnalyze;
+  const population = createPopulationCache(store);
+  const { leaseMs, retryBaseMs, keepTraces, signal } = options;
+  const waits = options.drain ? [signal, options.drain] : [signal];
+  const stopped = (): boolean => signal.aborted || options.drain?.aborted === true;
+
+  async function runJob(job: Job, worker: string): Promise<void> {
+    const requested = `${job.project}==${job.version}`;
+    const t0 = Date.now();
+    reporter.report({
+      type: 'job-start',
+      project: job.project,
+      version: job.version,
+      attempt: job.attempts,
+      worker,
+    });
+    const end = (
+      outcome: 'done' | 'retry' | 'failed' | 'lost' | 'interrupted',
+      code: string | null,
+      reason: string | null,
+    ): void =>
+      reporter.report({
+        type: 'job-end',
+        project: job.project,
+        version: job.version,
+        attempt: job.attempts,
+        outcome,
+        durationMs: Date.now() - t0,
+        code,
+        reason,
+      });
+    const beat = setInterval(
+      () => {
+        store.heartbeat(job.id, worker, { leaseMs }).catch(() => undefined);
+      },
+      Math.max(1000, leaseMs / 3),
+    );
+    const traces: TraceBlob[] = [];
+    try {
+      const record = await analyze(requested, {
+        config: options.config,
+        indexUrl: options.indexUrl,
+        signal,
+        ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
+        ...(options.phases !== undefined ? { phases: options.phases } : {}),
+        ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+        ...(keepTraces === 'none'
+          ? {}
+          : {
+              onTraceFile: async (phase: PhaseName, path: string) => {
+                traces.push(await storeTraceBlob(options.traceDir, path, traceOptions(phase, keepTraces)));
+              },
+            }),
+      });
+      const broken = Object.values(record.phases).find((p) => p?.status === 'sandbox_error');
+      if (broken && job.attempts < job.maxAttempts) {
+        throw new PkghuntError('SANDBOX_SETUP_FAILED', broken.reason ?? 'the sandbox failed');
+      }
+      const enriched = await enrichRecord(record, { store, population: await population() });
+      const stored = await store.complete(job.id, worker, {
+        record: enriched,
+        facts: recordFacts(enriched),
+        traces,
+      });
+      end(stored ? 'done' : 'lost', null, null);
+    } catch (error) {
+      const e = toPkghuntError(error);
+      if (signal.aborted) {
+        await store.release(job.id, worker);
+        end('interrupted', e.code, e.message);
+        return;
+      }
+      if (FATAL.has(e.code)) {
+        await store.release(job.id, worker);
+        end('interrupted', e.code, e.message);
+        options.onFatal(e);
+        return;
+      }
+      const final = PERMANENT.has(e.code);
+      const state = await store.fail(job.id, worker, {
+        reason: `${e.code}: ${e.message}`,
+        retryAfterMs: Math.min(retryBaseMs * 2 ** (job.attempts - 1), 60 * 60_000),
+        ...(final ? { final: true } : {}),
+      });
+      end(state === 'failed' ? 'failed' : state === null ? 'lost' : 'retry', e.code, e.message);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async function workerLoop(index: number): Promise<void> {
+    const worker = `${hostname()}-${process.pid}-${index}`;
+    while (!stopped()) {
+      const job = await store.claim(worker, { leaseMs });
+      if (job !== null) {
+        await runJob(job, worker);
+        reporter.report({ type: 'hunt-progress', counts: await store.jobCounts() });
+        continue;
+      }
+      const counts = await store.jobCounts();
+      // Running jobs may be another (dead) process's: wait for their lease to run out and take them.
+      if (options.doneWhenIdle() && counts.pending === 0 && counts.running === 0) return;
+      await sleep(500, waits);
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.workers }, (_, i) => workerLoop(i)));
+}

@@ -1,0 +1,457 @@
+import { sendAlert, type Webhook } from '../adapters/alerts/webhooks.ts';
+import { fetchChangelogSince, fetchLastSerial, fetchRss } from '../adapters/feed/feed-client.ts';
+import { startHealthServer } from '../adapters/http/health-server.ts';
+import type { PostgresStore } from '../adapters/store/postgres-store.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { WatchCounts, WatchState } from '../adapters/store/watch-state.ts';
+import { type PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { buildAlert } from '../core/feed/alert.ts';
+import { releasesFromChangelog } from '../core/feed/changelog.ts';
+import { releaseKey, type SeenRelease } from '../core/feed/feed-item.ts';
+import { EMPTY_POSITION, type FeedPosition, planFeedPoll } from '../core/feed/feed-position.ts';
+import type { FeedUrls } from '../core/feed/feed-urls.ts';
+import { outboxRetryDelay } from '../core/feed/outbox-backoff.ts';
+import type { Reporter } from '../reporter/reporter.ts';
+import { type JobPoolOptions, runJobPool } from './job-pool.ts';
+import { scheduleProject } from './schedule-project.ts';
+
+/** What the watcher tells the outside world (NDJSON with --json, log lines otherwise). */
+export type WatchEvent =
+  | {
+      type: 'watch-start';
+      feeds: FeedUrls;
+      engine: 'sqlite' | 'postgres';
+      workers: number;
+      healthPort: number | null;
+    }
+  | { type: 'feed-polled'; source: string; items: number; fresh: number; invalid: number }
+  | { type: 'feed-error'; source: string; code: string; message: string }
+  | {
+      type: 'feed-gap';
+      source: string;
+      after: string | null;
+      before: string | null;
+      filledBy: 'changelog' | 'project-pages' | 'none';
+    }
+  | {
+      type: 'release-queued';
+      project: string;
+      version: string;
+      source: SeenRelease['source'];
+      published: string | null;
+    }
+  | { type: 'alert-queued'; project: string; version: string; level: string; destinations: number }
+  | {
+      type: 'alert-sent';
+      project: string;
+      version: string;
+      level: string;
+      destination: string;
+      attempts: number;
+    }
+  | {
+      type: 'alert-failed';
+      project: string;
+      version: string;
+      level: string;
+      destination: string;
+      attempts: number;
+      error: string;
+      retryInMs: number;
+    }
+  | ({ type: 'status'; queued: number; lastPollAt: string | null } & WatchCounts)
+  | { type: 'watch-draining' }
+  | { type: 'watch-stopped'; fatal: { code: string; message: string } | null };
+
+export type WatchEngine =
+  | {
+      kind: 'sqlite';
+      store: Store;
+      /** hunt's worker pool, minus what watch sets itself. */
+      pool: Omit<JobPoolOptions, 'signal' | 'drain' | 'doneWhenIdle' | 'onFatal' | 'reporter'>;
+      maxAttempts: number;
+    }
+  /** Analyses are `pkghunt worker`s' job: the watcher enqueues to pg-boss and alerts on stored verdicts. */
+  | { kind: 'postgres'; store: PostgresStore };
+
+export interface WatchOptions {
+  engine: WatchEngine;
+  state: WatchState;
+  indexUrl: string;
+  feeds: FeedUrls;
+  intervalMs: number;
+  webhooks: readonly Webhook[];
+  dashboardUrl: string | null;
+  /** Download count of a project when a provider knows it (else the alert says null). */
+  downloads?: (project: string) => Promise<number | null>;
+  /** First retry of a failed delivery (default 5 s), doubling up to an hour. */
+  alertRetryBaseMs?: number;
+  statusIntervalMs?: number;
+  health?: { host: string; port: number };
+  onEvent?: (event: WatchEvent) => void;
+  /** Job events of the SQLite pool (job-start, job-end). */
+  reporter?: Reporter;
+  /** Aborting stops polling and taking jobs; running analyses finish, then watch returns. */
+  drain: AbortSignal;
+  /** Aborting destroys the running sandboxes at once (their jobs go back to the queue). */
+  abort: AbortSignal;
+  /** Polling tick for alerts and deliveries. */
+  tickMs?: number;
+}
+
+function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      for (const s of signals) s.removeEventListener('abort', done);
+      resolve();
+    }
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Watches the index for new releases until `drain` aborts: polls the changelog (by serial, when
+ * there is one) and the RSS feeds every `intervalMs`, queues each new (project, version) once
+ * for the same workers as `hunt` (SQLite: in this process; PostgreSQL: `worker` processes),
+ * turns stored suspicious/malicious verdicts into outbox rows and delivers them to the webhooks.
+ *
+ * Crash safety: a poll enqueues (idempotent) and records what it saw BEFORE it stores the new
+ * feed positions, so a crash repeats at most an idempotent enqueue; alerts come from stored
+ * results, not from the workers, so a crash between the result and the alert loses nothing.
+ */
+export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntError | null }> {
+  const emit = options.onEvent ?? (() => {});
+  const { state, feeds, engine } = options;
+  const drainController = new AbortController();
+  const onDrain = (): void => drainController.abort();
+  options.drain.addEventListener('abort', onDrain, { once: true });
+  if (options.drain.aborted) drainController.abort();
+  const drain = drainController.signal;
+  const waits = [drain, options.abort];
+  const failure: { fatal: PkghuntError | null } = { fatal: null };
+  let lastPollAt: string | null = null;
+  let lastPollOk = Date.now();
+  const hooks = new Map(options.webhooks.map((h) => [h.id, h]));
+
+  async function enqueue(releases: readonly SeenRelease[]): Promise<void> {
+    if (releases.length === 0) return;
+    if (engine.kind === 'sqlite') {
+      await engine.store.enqueue(
+        releases.map((r) => ({ project: r.name, version: r.version })),
+        { maxAttempts: engine.maxAttempts },
+      );
+    } else {
+      await engine.store.enqueue(releases.map((r) => ({ name: r.name, version: r.version })));
+    }
+  }
+
+  async function queued(): Promise<number> {
+    const c = await engine.store.jobCounts();
+    return c.pending + c.running;
+  }
+
+  /** The versions of a project to analyse, read from its page (new projects, gap fill). */
+  async function fromProjectPage(
+    project: string,
+    source: SeenRelease['source'],
+    since?: string,
+  ): Promise<SeenRelease[]> {
+    const result = await scheduleProject(engine.store, project, {
+      indexUrl: options.indexUrl,
+      ...(since !== undefined ? { since, allVersions: true } : {}),
+    });
+    return result.versions.map((version) => ({ name: project, version, published: null, source }));
+  }
+
+  function feedError(source: string, error: unknown): void {
+    const e = toPkghuntError(error);
+    emit({ type: 'feed-error', source, code: e.code, message: e.message });
+  }
+
+  async function pollOnce(): Promise<void> {
+    const candidates: SeenRelease[] = [];
+    const saves: [string, FeedPosition][] = [];
+    let changelogOk = false;
+    let anyOk = false;
+
+    if (feeds.changelog !== null) {
+      const source = `changelog:${feeds.changelog}`;
+      try {
+        const position = (await state.getPosition(source)) ?? EMPTY_POSITION;
+        if (position.serial === null) {
+          // The first start begins at the current serial; the RSS windows give the recent releases.
+          saves.push([
+            source,
+            { ...position, serial: await fetchLastSerial(feeds.changelog, { signal: drain }) },
+          ]);
+        } else {
+          const events = await fetchChangelogSince(feeds.changelog, position.serial, { signal: drain });
+          const releases = releasesFromChangelog(events);
+          for (const r of releases)
+            candidates.push({
+              name: r.name,
+              version: r.version,
+              published: r.published,
+              source: 'changelog',
+            });
+          const serial = events.reduce((max, e) => Math.max(max, e.serial), position.serial);
+          saves.push([source, { ...position, serial }]);
+          emit({ type: 'feed-polled', source, items: events.length, fresh: releases.length, invalid: 0 });
+        }
+        changelogOk = true;
+        anyOk = true;
+      } catch (error) {
+        feedError(source, error);
+      }
+    }
+
+    const releasesSource = `rss-releases:${feeds.releases}`;
+    try {
+      const feed = await fetchRss(feeds.releases, 'releases', { signal: drain });
+      const plan = planFeedPoll((await state.getPosition(releasesSource)) ?? EMPTY_POSITION, feed.items);
+      emit({
+        type: 'feed-polled',
+        source: releasesSource,
+        items: feed.items.length,
+        fresh: plan.fresh.length,
+        invalid: feed.invalid,
+      });
+      for (const item of plan.fresh) {
+        if (item.version !== null)
+          candidates.push({
+            name: item.name,
+            version: item.version,
+            published: item.published,
+            source: 'rss',
+          });
+      }
+      let complete = true;
+      if (plan.gap !== null) {
+        emit({
+          type: 'feed-gap',
+          source: releasesSource,
+          ...plan.gap,
+          filledBy: changelogOk ? 'changelog' : 'project-pages',
+        });
+        if (!changelogOk) {
+          // No changelog: read the pages of the projects in the window for releases since the gap began.
+          for (const project of new Set(feed.items.map((i) => i.name))) {
+            try {
+              candidates.push(
+                ...(await fromProjectPage(project, 'project-page', plan.gap.after ?? undefined)),
+              );
+            } catch (error) {
+              feedError(`project-page:${project}`, error);
+              complete = false;
+            }
+          }
+        }
+      }
+      if (complete) saves.push([releasesSource, plan.next]);
+      anyOk = true;
+    } catch (error) {
+      feedError(releasesSource, error);
+    }
+
+    const projectsSource = `rss-projects:${feeds.projects}`;
+    try {
+      const feed = await fetchRss(feeds.projects, 'projects', { signal: drain });
+      const plan = planFeedPoll((await state.getPosition(projectsSource)) ?? EMPTY_POSITION, feed.items);
+      emit({
+        type: 'feed-polled',
+        source: projectsSource,
+        items: feed.items.length,
+        fresh: plan.fresh.length,
+        invalid: feed.invalid,
+      });
+      if (plan.gap !== null) {
+        emit({
+          type: 'feed-gap',
+          source: projectsSource,
+          ...plan.gap,
+          filledBy: changelogOk ? 'changelog' : 'none',
+        });
+      }
+      let complete = true;
+      for (const item of plan.fresh) {
+        try {
+          candidates.push(...(await fromProjectPage(item.name, 'new-project')));
+        } catch (error) {
+          feedError(`project-page:${item.name}`, error);
+          complete = false; // polled again next time: its position is not saved
+        }
+      }
+      if (complete) saves.push([projectsSource, plan.next]);
+      anyOk = true;
+    } catch (error) {
+      feedError(projectsSource, error);
+    }
+
+    const unique = new Map<string, SeenRelease>();
+    for (const c of candidates) if (!unique.has(releaseKey(c))) unique.set(releaseKey(c), c);
+    const releases = [...unique.values()];
+    await enqueue(releases);
+    for (const r of await state.recordSeen(releases)) {
+      emit({
+        type: 'release-queued',
+        project: r.name,
+        version: r.version,
+        source: r.source,
+        published: r.published,
+      });
+    }
+    for (const [source, position] of saves) await state.savePosition(source, position);
+    lastPollAt = new Date().toISOString();
+    if (anyOk) lastPollOk = Date.now();
+  }
+
+  async function scanAlerts(): Promise<void> {
+    for (;;) {
+      const rows = await state.unscanned(50);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        const flagged = row.record.verdict !== undefined && row.record.verdict.level !== 'clean';
+        const downloads =
+          flagged && options.downloads ? await options.downloads(row.project).catch(() => null) : null;
+        const alert = buildAlert(row.record, {
+          project: row.project,
+          version: row.version,
+          dashboardUrl: options.dashboardUrl,
+          downloads,
+        });
+        const added = await state.addAlerts(
+          row,
+          alert === null ? [] : options.webhooks.map((h) => ({ alert, destination: h.id })),
+        );
+        if (alert !== null) {
+          emit({
+            type: 'alert-queued',
+            project: alert.project,
+            version: alert.version,
+            level: alert.level,
+            destinations: added,
+          });
+        }
+      }
+    }
+  }
+
+  async function deliver(): Promise<void> {
+    for (;;) {
+      const due = await state.claimDue([...hooks.keys()], { leaseMs: 60_000, limit: 20 });
+      if (due.length === 0) return;
+      for (const row of due) {
+        const hook = hooks.get(row.destination);
+        if (hook === undefined) continue;
+        const result = await sendAlert(row.alert, hook);
+        const { project, version, level } = row.alert;
+        if (result.ok) {
+          await state.markSent(row.id);
+          emit({
+            type: 'alert-sent',
+            project,
+            version,
+            level,
+            destination: hook.id,
+            attempts: row.attempts + 1,
+          });
+        } else {
+          const retryInMs = outboxRetryDelay(row.attempts + 1, {
+            jitter: Math.random(),
+            ...(options.alertRetryBaseMs !== undefined ? { baseMs: options.alertRetryBaseMs } : {}),
+          });
+          await state.markFailed(row.id, { error: result.error, retryAfterMs: retryInMs });
+          emit({
+            type: 'alert-failed',
+            project,
+            version,
+            level,
+            destination: hook.id,
+            attempts: row.attempts + 1,
+            error: result.error,
+            retryInMs,
+          });
+        }
+        if (options.abort.aborted) return;
+      }
+    }
+  }
+
+  async function status(): Promise<
+    { type: 'status'; queued: number; lastPollAt: string | null } & WatchCounts
+  > {
+    return { type: 'status', queued: await queued(), lastPollAt, ...(await state.counts()) };
+  }
+
+  const health = options.health
+    ? await startHealthServer({
+        ...options.health,
+        status: async () => {
+          const s = await status();
+          const stale = Date.now() - lastPollOk > 3 * options.intervalMs + 30_000;
+          return { healthy: !stale && failure.fatal === null, ...s, stale, draining: drain.aborted };
+        },
+      })
+    : null;
+
+  const pool =
+    engine.kind === 'sqlite'
+      ? runJobPool(engine.store, {
+          ...engine.pool,
+          ...(options.reporter ? { reporter: options.reporter } : {}),
+          signal: options.abort,
+          drain,
+          doneWhenIdle: () => false,
+          onFatal: (e) => {
+            failure.fatal ??= e;
+            drainController.abort();
+          },
+        })
+      : Promise.resolve();
+
+  emit({
+    type: 'watch-start',
+    feeds,
+    engine: engine.kind,
+    workers: engine.kind === 'sqlite' ? engine.pool.workers : 0,
+    healthPort: health?.port ?? null,
+  });
+
+  try {
+    let nextPoll = 0;
+    let nextStatus = Date.now() + (options.statusIntervalMs ?? 60_000);
+    while (!drain.aborted && !options.abort.aborted) {
+      if (Date.now() >= nextPoll) {
+        await pollOnce();
+        nextPoll = Date.now() + options.intervalMs;
+      }
+      await scanAlerts();
+      await deliver();
+      if (Date.now() >= nextStatus) {
+        emit(await status());
+        nextStatus = Date.now() + (options.statusIntervalMs ?? 60_000);
+      }
+      await sleep(options.tickMs ?? 1000, waits);
+    }
+    emit({ type: 'watch-draining' });
+    await pool;
+    if (!options.abort.aborted) {
+      // What finished while draining still gets its alerts queued (and one delivery try).
+      await scanAlerts();
+      await deliver();
+    }
+    emit(await status());
+    return { fatal: failure.fatal };
+  } finally {
+    drainController.abort();
+    await pool.catch(() => undefined);
+    options.drain.removeEventListener('abort', onDrain);
+    await health?.close();
+    emit({
+      type: 'watch-stopped',
+      fatal: failure.fatal === null ? null : { code: failure.fatal.code, message: failure.fatal.message },
+    });
+  }
+}

@@ -1,0 +1,232 @@
+import type { Finding, Severity } from '../../record/schema.ts';
+import { SANDBOX_LAYOUT } from '../../sandbox/layout.ts';
+import { maxSeverity, type StaticFinding } from '../../static/scan-static-signals.ts';
+import {
+  lineAt,
+  type SourceFile,
+  type StaticHit,
+  type StaticRule,
+  snippet,
+} from '../../static/static-rule.ts';
+import { type PhaseView, showArgv } from '../record-view.ts';
+import type { Rule, RuleHit } from '../rule.ts';
+import { shellScript } from './exec-rules.ts';
+
+/** Fetches code or data: a download tool, or node/JS reaching the network. */
+const FETCH =
+  /\b(curl|wget|fetch\s*\(|https?\.(get|request)\s*\(|require\(\s*['"]https?['"]\s*\)|https?:\/\/|nc\s|ncat\s)/;
+/** Runs what it fetched: piped into an interpreter, eval'd, made executable and run, or written then run. */
+const RUN =
+  /\|\s*(sudo\s+)?(ba|da|z)?sh\b|\|\s*node\b|\|\s*python3?\b|\beval\s*\(|new\s+Function\s*\(|\bchmod\s+(\+|[0-7]*[157])[0-7]*x?\b|&&\s*\.\/|\bsh\s+-c\b|child_process|\bexecSync\b|\bspawn(Sync)?\s*\(/;
+
+function isNpmRecord(record: { package: { ecosystem: string } }): boolean {
+  return record.package.ecosystem === 'npm';
+}
+
+function lifecycleScripts(view: PhaseView) {
+  return view.phase.commands
+    .map((value, i) => ({ value, pointer: `/phases/${view.name}/commands/${i}` }))
+    .filter(
+      ({ value }) =>
+        value.by?.method === 'script-cwd' && (value.by.kind === 'package' || value.by.kind === 'dependency'),
+    );
+}
+
+export const npmInstallScriptFetchExecRule: Rule = {
+  id: 'npm.install-script-fetch-exec',
+  severity: 'high',
+  title: 'an npm install script fetches code and runs it',
+  description:
+    'A lifecycle script (preinstall, install, postinstall) that npm ran in a package folder downloads something and executes it (piped into a shell or node, eval, chmod +x and run). The install-time dropper pattern of npm malware.',
+  attack: 'T1105',
+  match(record, view) {
+    if (!isNpmRecord(record)) return [];
+    const hits: RuleHit[] = [];
+    for (const p of view.phases) {
+      for (const c of lifecycleScripts(p)) {
+        const script = shellScript(c.value.argv) ?? c.value.argv.join(' ');
+        if (!FETCH.test(script) || !RUN.test(script)) continue;
+        const by = c.value.by;
+        hits.push({
+          phase: p.name,
+          culprit: by ? { kind: by.kind, distribution: by.distribution } : null,
+          evidence: [{ pointer: c.pointer, text: showArgv(c.value.argv) }],
+        });
+      }
+    }
+    return hits;
+  },
+};
+
+const NPMRC = `${SANDBOX_LAYOUT.home}/.npmrc`;
+
+export const npmrcReadRule: Rule = {
+  id: 'npm.npmrc-read',
+  severity: 'high',
+  title: 'reads ~/.npmrc (npm registry tokens)',
+  description:
+    "Package code (not npm itself, which reads its own configuration) opened the user's ~/.npmrc, where npm keeps registry auth tokens. The sandbox's ~/.npmrc holds a canary token.",
+  attack: 'T1552.001',
+  match(_record, view) {
+    const hits: RuleHit[] = [];
+    for (const p of view.phases) {
+      for (const f of p.files) {
+        if (f.value.path !== NPMRC || !f.value.ops.includes('read')) continue;
+        hits.push({
+          phase: p.name,
+          culprit: f.culprit,
+          evidence: [{ pointer: f.pointer, text: `${NPMRC} read` }],
+        });
+      }
+    }
+    return hits;
+  },
+};
+
+/** The dynamic npm rules, registered in all-rules.ts. */
+export const NPM_RULES: readonly Rule[] = [npmInstallScriptFetchExecRule, npmrcReadRule];
+
+// ---- static signals of an npm tarball (read in memory, never run) ----
+
+const JS_FILE = /\.(js|cjs|mjs)$/;
+
+function isManifest(path: string): boolean {
+  return /^[^/]+\/package\.json$/.test(path);
+}
+
+function findAll(text: string, pattern: RegExp, limit = 5): { index: number; match: string }[] {
+  const global = new RegExp(
+    pattern.source,
+    pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
+  );
+  const out: { index: number; match: string }[] = [];
+  for (let m = global.exec(text); m !== null && out.length < limit; m = global.exec(text)) {
+    out.push({ index: m.index, match: m[0] });
+    if (m[0].length === 0) global.lastIndex++;
+  }
+  return out;
+}
+
+export const npmInstallScriptStaticRule: StaticRule = {
+  id: 'npm.static.install-script',
+  severity: 'low',
+  title: 'package.json declares an install script (preinstall/install/postinstall)',
+  description:
+    'npm runs these on every install of the package, as a dependency too. Low on its own (native addons build this way); high when the script fetches and runs code.',
+  attack: 'T1546',
+  scan(file, lines) {
+    if (!isManifest(file.path)) return [];
+    let json: unknown;
+    try {
+      json = JSON.parse(file.text);
+    } catch {
+      return [];
+    }
+    const scripts = (json as { scripts?: Record<string, unknown> }).scripts ?? {};
+    const hits: StaticHit[] = [];
+    for (const name of ['preinstall', 'install', 'postinstall']) {
+      const script = scripts[name];
+      if (typeof script !== 'string') continue;
+      const at = lines.findIndex((l) => l.includes(`"${name}"`));
+      const severity: Severity =
+        FETCH.test(script) && RUN.test(script) ? 'high' : FETCH.test(script) ? 'medium' : 'low';
+      hits.push({ line: at + 1 || 1, text: snippet(`${name}: ${script}`), severity });
+    }
+    return hits;
+  },
+};
+
+/** obfuscator.io's mangled names: `_0x1a2b3c`. */
+const HEX_IDENT = /\b_0x[0-9a-f]{4,8}\b/gi;
+/** A long run of \xNN or \uNNNN escapes inside one string. */
+const ESCAPE_RUN = /(\\x[0-9a-fA-F]{2}){40,}|(\\u[0-9a-fA-F]{4}){30,}/;
+/** A long hex or base64 literal (400+ characters). */
+const BLOB = /['"`]([0-9a-fA-F]{400,}|[A-Za-z0-9+/]{600,}={0,2})['"`]/;
+
+export const obfuscatedJsRule: StaticRule = {
+  id: 'npm.static.obfuscated-js',
+  severity: 'medium',
+  title: 'obfuscated JavaScript (_0x identifiers, long escape strings, hex/base64 blobs)',
+  description:
+    'Minified code is normal; mangled `_0x` identifiers in numbers, strings made of \\x escapes and long encoded literals are what JavaScript obfuscators emit to hide a payload.',
+  attack: 'T1027',
+  scan(file, lines) {
+    if (!JS_FILE.test(file.path) || /(^|\/)(test|tests|__tests__|docs?|examples?)\//.test(file.path))
+      return [];
+    const hits: StaticHit[] = [];
+    const names = file.text.match(HEX_IDENT) ?? [];
+    if (new Set(names.map((n) => n.toLowerCase())).size >= 5) {
+      const first = file.text.search(HEX_IDENT);
+      hits.push({
+        line: lineAt(file.text, first),
+        text: `${names.length} _0x identifiers: ${snippet(lines[lineAt(file.text, first) - 1] ?? '', 100)}`,
+      });
+    }
+    for (const pattern of [ESCAPE_RUN, BLOB]) {
+      const m = findAll(file.text, pattern, 1)[0];
+      if (m)
+        hits.push({
+          line: lineAt(file.text, m.index),
+          text: `${m.match.length}-character encoded string: ${snippet(m.match, 60)}`,
+        });
+    }
+    return hits;
+  },
+};
+
+/** eval / new Function / vm.run* of something decoded in the same statement. */
+const EVAL_DECODED =
+  /\b(eval|Function|runInThisContext|runInNewContext|runInContext)\s*\([^;]{0,400}?(Buffer\.from\([^)]*['"](base64|hex)['"]|atob\(|fromCharCode|decodeURIComponent\(|unescape\(|zlib\.\w*(inflate|gunzip)\w*)/;
+
+export const evalDecodedJsRule: StaticRule = {
+  id: 'npm.static.eval-decoded',
+  severity: 'high',
+  title: 'evaluates decoded data (eval / new Function of base64, hex or char codes)',
+  description:
+    'Decoding a string and evaluating it runs code that is not in the source as code: how packed payloads start.',
+  attack: 'T1140',
+  scan(file) {
+    if (!JS_FILE.test(file.path)) return [];
+    return findAll(file.text, EVAL_DECODED, 3).map((m) => ({
+      line: lineAt(file.text, m.index),
+      text: snippet(m.match),
+    }));
+  },
+};
+
+export const NPM_STATIC_RULES: readonly StaticRule[] = [
+  npmInstallScriptStaticRule,
+  obfuscatedJsRule,
+  evalDecodedJsRule,
+];
+
+/**
+ * Static signals of an npm tarball's files (package.json and JavaScript), one finding per rule with
+ * FILE:LINE evidence, as scanStaticSignals does for Python sources.
+ */
+export function scanNpmStaticSignals(files: readonly SourceFile[]): StaticFinding[] {
+  const findings: StaticFinding[] = [];
+  const normalised = files.map((f) => ({ ...f, text: f.text.replace(/\r\n?/g, '\n') }));
+  for (const rule of NPM_STATIC_RULES) {
+    let severity: Severity | null = null;
+    const evidence: Finding['evidence'] = [];
+    for (const file of normalised) {
+      for (const hit of rule.scan(file, file.text.split('\n'))) {
+        const s = hit.severity ?? rule.severity;
+        severity = severity === null ? s : maxSeverity(severity, s);
+        if (evidence.length < 8) evidence.push({ pointer: `${file.path}:${hit.line}`, text: hit.text });
+      }
+    }
+    if (severity === null) continue;
+    findings.push({
+      rule: rule.id,
+      severity,
+      title: rule.title,
+      attack: rule.attack ?? null,
+      phase: 'static',
+      culprit: null,
+      evidence,
+    });
+  }
+  return findings;
+}
