@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkSandboxCapabilities } from '../../src/adapters/sandbox/capabilities.ts';
 import { cgroupDirs } from '../../src/adapters/sandbox/cgroups.ts';
@@ -296,4 +297,25 @@ test('set-up and tear-down time of `true` (printed, not asserted)', async () => 
   console.log(
     `sandbox create + exec true + destroy: median ${times[2]?.toFixed(1)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
+});
+
+test('a state directory that another part made 0700 first still lets the sandbox uid reach its run', async () => {
+  const stateDir = `/tmp/pkghunt-test-state-${process.pid}`;
+  await rm(stateDir, { recursive: true, force: true });
+  await mkdir(join(stateDir, 'sockets'), { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
+  const sb = await createSandbox({
+    id: testId('state'),
+    limits: SMALL_LIMITS,
+    canaryToken: newCanaryToken(),
+    stateDir,
+  });
+  try {
+    const result = await sb.exec(['/bin/sh', '-c', 'echo reached'], { ...EXEC, timeoutMs: 10_000 });
+    assert.match(result.stdoutTail, /reached/, result.stderrTail);
+    assert.equal((await stat(stateDir)).mode & 0o777, 0o711);
+  } finally {
+    await sb.destroy();
+    await rm(stateDir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, statfs, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeCanaries } from '../../core/canary/make-canaries.ts';
 import { PkghuntError } from '../../core/errors.ts';
@@ -151,6 +151,11 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const { id, limits } = options;
   const canaries = makeCanaries(options.canaryToken);
   const runnerSource = await readFile(RUNNER_HOST_PATH, 'utf8');
+  // The sandbox uid must traverse the state directory to reach its run directory, whoever made it
+  // first (the socket and uid-lock directories are created 0700 with it): search bit only, no listing.
+  await mkdir(stateDir, { recursive: true, mode: 0o711 });
+  const stateMode = (await stat(stateDir)).mode;
+  if ((stateMode & 0o001) === 0) await chmod(stateDir, (stateMode & 0o7777) | 0o011);
   await mkdir(join(stateDir, 'runs'), { recursive: true, mode: 0o711 });
   const hostUid = await allocateUid({
     stateDir,
