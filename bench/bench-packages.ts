@@ -21,6 +21,8 @@ export const BENCH_PACKAGES: readonly BenchPackage[] = [
   { name: 'idna', origin: 'live', prefer: 'wheel', why: 'small wheel' },
   { name: 'attrs', origin: 'live', prefer: 'wheel', why: 'wheel with a few packages' },
   { name: 'packaging', origin: 'build-dep', why: 'wheel (also a build dependency)' },
+  { name: 'wheel', origin: 'build-dep', why: 'wheel with a console script (also a build dependency)' },
+  { name: 'setuptools', origin: 'build-dep', why: 'large wheel, 343 files (also a build dependency)' },
   {
     name: 'python-dateutil',
     origin: 'live',

@@ -33,6 +33,25 @@ export const RunSample = z.object({
 });
 export type RunSample = z.infer<typeof RunSample>;
 
+/** One stage of one package's hunt job, from bench/hunt-profile.ts (see `stage` events of analyze). */
+export const StageSample = z.object({ project: z.string(), stage: z.string(), ms: z.number() });
+export type StageSample = z.infer<typeof StageSample>;
+
+/** A hunt run through bench/hunt-profile.ts: where each job's time went. */
+export const ProfileRun = z.object({
+  tracer: z.string(),
+  workers: z.number(),
+  stages: z.array(StageSample),
+  /** Each job's whole time (job-start to job-end), by project. */
+  jobs: z.array(z.object({ project: z.string(), ms: z.number() })),
+  wallMs: z.number(),
+  startToFirstJobMs: z.number().nullable(),
+  /** CPU of hunt's own node process (parsing, compression, store), all its threads. */
+  nodeCpuMs: z.number().nullable(),
+  load: z.string(),
+});
+export type ProfileRun = z.infer<typeof ProfileRun>;
+
 export const ThroughputRaw = z.object({
   command: z.string(),
   date: z.string(),
@@ -55,5 +74,7 @@ export const ThroughputRaw = z.object({
       }),
     )
     .default([]),
+  /** Per-stage breakdowns of hunt jobs (bench/hunt-profile.ts), after the timed rounds. */
+  profiles: z.array(ProfileRun).default([]),
 });
 export type ThroughputRaw = z.infer<typeof ThroughputRaw>;

@@ -114,7 +114,7 @@ export function renderStorage(input: {
     '',
     '### Notes',
     '',
-    `- The store compresses the kept trace text ${shrink === null ? '?' : `${shrink.min.toFixed(0)}–${shrink.max.toFixed(0)}x`} (src/adapters/store/trace-blobs.ts: \`--keep-traces reduced\`, the default, at brotli quality 11; \`full\` at quality 9). ` +
+    `- The store compresses the kept trace text ${shrink === null ? '?' : `${shrink.min.toFixed(0)}–${shrink.max.toFixed(0)}x`} (src/adapters/store/trace-blobs.ts: \`--keep-traces reduced\`, the default, at brotli quality 10; \`full\` at quality 9). ` +
       `Quality 11 would bring the median to ${q11Total === null ? 'n/a' : `${kb(q11Total.median)} KB`}` +
       `${q11Total === null ? '' : q11Total.median <= TARGET_BYTES ? ' (within the target)' : ' (still over the target)'}; ` +
       'further cuts would need a shared dictionary (every trace starts with the same Python start-up) or dropping trace lines the record already summarises.',

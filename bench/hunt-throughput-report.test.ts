@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunSample, ThroughputRaw } from './hunt-raw.ts';
 import { bytesPerPackage } from './hunt-storage.ts';
-import { cpuPerPackage, medianThroughput, renderThroughput } from './hunt-throughput-report.ts';
+import {
+  cpuPerPackage,
+  fastestTracer,
+  medianThroughput,
+  renderStageBreakdown,
+  renderThroughput,
+} from './hunt-throughput-report.ts';
 
 function sample(variant: string, workers: number, wallS: number, extra: Partial<RunSample> = {}): RunSample {
   return {
@@ -36,6 +42,7 @@ function raw(samples: RunSample[]): ThroughputRaw {
     loadBefore: '0 0 0',
     loadAfter: '0 0 0',
     recompressed: [],
+    profiles: [],
   };
 }
 
@@ -90,5 +97,60 @@ test('bytes per package take each package once (median of its traced runs) and i
       ['six', 1000, 6000, 7000],
       ['idna', 2000, 9000, 11000],
     ],
+  );
+});
+
+test('the stage breakdown shows the mean per package of each stage, in the order of a job', () => {
+  const profile = {
+    tracer: 'bpftrace',
+    workers: 1,
+    stages: [
+      { project: 'a', stage: 'install:pip', ms: 1000 },
+      { project: 'b', stage: 'install:pip', ms: 3000 },
+      { project: 'a', stage: 'netns-create', ms: 80 },
+      { project: 'b', stage: 'netns-create', ms: 0 },
+      { project: 'a', stage: 'something-new', ms: 10 },
+    ],
+    jobs: [
+      { project: 'a', ms: 2000 },
+      { project: 'b', ms: 4000 },
+    ],
+    wallMs: 7000,
+    startToFirstJobMs: 300,
+    nodeCpuMs: 1500,
+    load: '1.00 1.00 1.00',
+  };
+  const text = renderStageBreakdown([profile, { ...profile, workers: 2, stages: [] }]).join('\n');
+  assert.match(text, /### Where a job's time goes/);
+  assert.match(text, /\| netns-create \| [^|]+ \| 40 \| — \|/);
+  assert.match(text, /\| install:pip \| [^|]+ \| 2000 \| — \|/);
+  // Unknown stages still show, after the known ones; the job's mean and the per-command costs too.
+  assert.ok(text.indexOf('install:pip') < text.indexOf('something-new'));
+  assert.match(text, /\| job \| job-start to job-end \| 3000 \| 3000 \|/);
+  assert.match(text, /to the first job \| [^|]+ \| 300 \| 300 \|/);
+  assert.deepEqual(renderStageBreakdown([]), []);
+});
+
+test('the targets are judged on the tracer that was fastest with 2 workers, and the other is listed', () => {
+  const r = {
+    ...raw([
+      sample('bare', 1, 4),
+      sample('bare', 2, 2.5),
+      sample('hunt-bpftrace', 1, 7),
+      sample('hunt-bpftrace', 2, 5),
+      sample('hunt-strace', 1, 8),
+      sample('hunt-strace', 2, 4),
+      sample('hunt-none', 1, 6),
+      sample('hunt-none', 2, 3.5),
+    ]),
+    variants: ['bare', 'hunt-bpftrace', 'hunt-strace', 'hunt-none'],
+    tracersMissing: [],
+  };
+  assert.equal(fastestTracer(r), 'hunt-strace');
+  const text = renderThroughput(r);
+  assert.match(text, /fastest in this run \(`--tracer strace`/);
+  assert.match(
+    text,
+    /- With `--tracer bpftrace`: 57% of bare with 1 worker, 50% with 2, and 1\.40x from 1 to 2\./,
   );
 });

@@ -21,7 +21,7 @@ import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { BENCH_PACKAGES } from './bench-packages.ts';
 import { DEFAULT_BENCH_INDEX_DIR, readBenchIndexManifest } from './build-bench-index.ts';
 import { loadAverage, log, machineLine, runAccounted, utcNow, writeFileMaking } from './hunt-common.ts';
-import type { RunSample, StoredRow, ThroughputRaw } from './hunt-raw.ts';
+import type { ProfileRun, RunSample, StoredRow, ThroughputRaw } from './hunt-raw.ts';
 import { renderThroughput } from './hunt-throughput-report.ts';
 import { interleave } from './stats.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
@@ -152,6 +152,72 @@ async function runHunt(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const ProfileLine = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stage'), project: z.string(), stage: z.string(), ms: z.number() }),
+  z.object({ type: z.literal('job'), project: z.string(), ms: z.number() }),
+  z.object({
+    type: z.literal('summary'),
+    wallMs: z.number(),
+    startToFirstJobMs: z.number().nullable(),
+    nodeCpuMs: z.number().nullable().default(null),
+  }),
+]);
+
+/**
+ * One hunt through bench/hunt-profile.ts (the same app code as `bin/pkghunt hunt`, with analyze's
+ * `stage` events recorded): where each job's time goes. Not timed with the rounds.
+ */
+async function runProfile(
+  tracer: string,
+  workers: number,
+  names: readonly string[],
+  indexUrl: string,
+): Promise<ProfileRun> {
+  const load = await loadAverage();
+  const run = await runAccounted(
+    [
+      process.execPath,
+      '--import',
+      TSX,
+      join(PROJECT_ROOT, 'bench', 'hunt-profile.ts'),
+      '--index-url',
+      indexUrl,
+      '--tracer',
+      tracer,
+      '--workers',
+      String(workers),
+      ...names,
+    ],
+    { tag: `profile-${tracer}-${workers}` },
+  );
+  const profile: ProfileRun = {
+    tracer,
+    workers,
+    stages: [],
+    jobs: [],
+    wallMs: run.wallMs,
+    startToFirstJobMs: null,
+    nodeCpuMs: null,
+    load,
+  };
+  for (const line of run.stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const parsed = ProfileLine.safeParse(JSON.parse(line));
+    if (!parsed.success) continue;
+    const item = parsed.data;
+    if (item.type === 'stage') profile.stages.push({ project: item.project, stage: item.stage, ms: item.ms });
+    else if (item.type === 'job') profile.jobs.push({ project: item.project, ms: item.ms });
+    else {
+      profile.wallMs = item.wallMs;
+      profile.startToFirstJobMs = item.startToFirstJobMs;
+      profile.nodeCpuMs = item.nodeCpuMs;
+    }
+  }
+  if (run.code !== 0)
+    log(`profile run ${tracer} x${workers} exited ${run.code}: ${run.stderrTail.slice(-300)}`);
+  return profile;
 }
 
 const BareLine = z.object({ pkg: z.string(), ok: z.boolean(), note: z.string().nullable() });
@@ -286,6 +352,7 @@ async function main(): Promise<void> {
   const keptTraces = join(await mkdtemp('/tmp/pkghunt-bench-traces-'), 'traces');
   let kept: StoredRow[] | null = null;
   let recompressed: ThroughputRaw['recompressed'] = [];
+  const profiles: ProfileRun[] = [];
   try {
     for (let round = 0; round <= rounds; round++) {
       // Round 0 warms the artifact cache, the page cache and bytecode: discarded, and shortened.
@@ -321,6 +388,13 @@ async function main(): Promise<void> {
         if (round > 0) samples.push({ ...result, round, load });
       }
     }
+    const fastest = tracers[0] ?? 'strace';
+    for (const workers of [1, 2]) {
+      log(
+        `profiling hunt --tracer ${fastest} x${workers}: where each job's time goes (after the timed rounds)`,
+      );
+      profiles.push(await runProfile(fastest, workers, names, huntIndexUrl));
+    }
     log('recompressing the traces of one traced run at brotli quality 11 (after the timed rounds)');
     recompressed = await recompress(keptTraces, kept ?? []);
   } finally {
@@ -341,6 +415,7 @@ async function main(): Promise<void> {
     loadBefore,
     loadAfter: await loadAverage(),
     recompressed,
+    profiles,
   };
   if (opts.saveRaw !== undefined) await writeFileMaking(opts.saveRaw, `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(renderThroughput(raw));

@@ -202,6 +202,8 @@ class Services:
         self.stopping = threading.Event()
         self.last_activity = 0.0
         self.watched = []
+        # Connection handlers running that record events (TCP sinkhole, DNS over TCP).
+        self.inflight = 0
 
     def touch(self):
         self.last_activity = time.monotonic()
@@ -218,6 +220,23 @@ class Services:
             if not pending and time.monotonic() - self.last_activity >= quiet:
                 return
             time.sleep(0.01)
+
+    def settle(self, ident, quiet=0.03, limit=2.0):
+        """Answers `sync ID` on stdin once everything that reached us so far is recorded: no datagram
+        or connection waiting, no handler running, and quiet for `quiet` s (at most `limit` s). The
+        adapter asks after a phase's processes are dead, to split the events by phase."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                pending, _, _ = select.select(self.watched, [], [], 0)
+            except (OSError, ValueError):
+                pending = []
+            with self.active_lock:
+                busy = self.inflight > 0 or bool(self.active)
+            if not pending and not busy and time.monotonic() - self.last_activity >= quiet:
+                break
+            time.sleep(0.005)
+        self.out.emit({"type": "synced", "time": now(), "id": ident}, essential=True)
 
     def error(self, where, message):
         with self.active_lock:
@@ -320,12 +339,21 @@ class Services:
                 # Too many open connections: record that one came, without reading it.
                 self.guard(self.record_refused, conn, peer)
                 continue
-            self.spawn(self.with_slot, handler, conn, peer)
+            # The index forwarder records nothing: settle() need not wait for pip's keep-alives.
+            counted = handler != self.index_forward
+            if counted:
+                with self.active_lock:
+                    self.inflight += 1
+            self.spawn(self.with_slot, handler, conn, peer, counted)
 
-    def with_slot(self, handler, conn, peer):
+    def with_slot(self, handler, conn, peer, counted=False):
         try:
             handler(conn, peer)
         finally:
+            if counted:
+                with self.active_lock:
+                    self.inflight -= 1
+                self.touch()
             self.handler_slots.release()
             try:
                 conn.close()
@@ -596,7 +624,7 @@ def main(argv):
         svc.spawn(loop, sock, family)
     for listener, handler, where in listeners:
         svc.spawn(svc.accept_loop, listener, handler, where)
-    svc.spawn(watch_stdin, svc.stopping)
+    svc.spawn(watch_stdin, svc)
     svc.out.emit({"type": "ready", "time": now(), "pid": os.getpid(), "dns_port": config["dns_port"],
                   "tcp_port": config["tcp_port"], "udp_port": config["udp_port"],
                   "index_port": config["index_port"] if config["index_socket"] else None, "ipv6": ipv6},
@@ -615,14 +643,17 @@ def main(argv):
     os._exit(0)
 
 
-def watch_stdin(stopping):
-    """The adapter holds our stdin open; EOF means it went away, so stop instead of lingering."""
+def watch_stdin(svc):
+    """The adapter holds our stdin open and writes `sync ID` lines (see Services.settle); EOF means
+    it went away, so stop instead of lingering."""
     try:
-        while sys.stdin.buffer.read(4096):
-            pass
+        for line in sys.stdin.buffer:
+            words = line.split()
+            if len(words) == 2 and words[0] == b"sync" and words[1].isdigit():
+                svc.spawn(svc.settle, int(words[1]))
     except OSError:
         pass
-    stopping.set()
+    svc.stopping.set()
 
 
 if __name__ == "__main__":

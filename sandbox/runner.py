@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import venv
 
 VENV = "/opt/venv"
 VENV_PYTHON = VENV + "/bin/python"
@@ -233,10 +232,40 @@ def remaining(deadline):
     return max(0.0, deadline - time.monotonic())
 
 
+def run_installer(cmd, cwd, deadline, result):
+    """Runs pip or npm until the phase's deadline; on timeout every other process of the sandbox
+    is killed, `timed_out` is set and the exit code is None."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL)
+    try:
+        return proc.wait(timeout=remaining(deadline))
+    except subprocess.TimeoutExpired:
+        result["timed_out"] = True
+        kill_others()
+        proc.wait()
+        return None
+
+
+class Steps:
+    """Wall time of each step of the phase, in ms, for the host's profile (never in the record)."""
+
+    def __init__(self, result):
+        self.timings = result["timings"]
+        self.last = time.monotonic()
+
+    def lap(self, name):
+        now = time.monotonic()
+        self.timings[name] = round(self.timings.get(name, 0.0) + (now - self.last) * 1000, 1)
+        self.last = now
+
+
 def install(args, deadline, result):
+    steps = Steps(result)
     if not os.path.exists(VENV_PYTHON):
+        import venv  # only the install phase needs it: the import phase starts quicker without
+
         venv.create(VENV, with_pip=False, symlinks=True)
     log("venv ready")
+    steps.lap("venv")
     cmd = [
         sys.executable,
         "-m",
@@ -253,20 +282,23 @@ def install(args, deadline, result):
     cmd += ["--no-index"] if args.no_index else ["--index-url", args.index_url]
     cmd.append(args.target)
     log("pip install " + args.target)
-    proc = subprocess.Popen(cmd, cwd=WORKDIR, stdin=subprocess.DEVNULL)
-    try:
-        code = proc.wait(timeout=remaining(deadline))
-    except subprocess.TimeoutExpired:
-        result["timed_out"] = True
-        kill_others()
-        proc.wait()
-        code = None
+    code = run_installer(cmd, WORKDIR, deadline, result)
     log("pip exited with %s" % code)
+    steps.lap("pip")
     if not result["timed_out"]:
         result["survivors"] = kill_others()
+    steps.lap("reap")
     result["exit_code"] = code
     result["distribution"] = find_distribution(args.distribution)
     result["installed"] = installed_distributions()
+    try:
+        # What the import phase will import, read now from the same venv (nothing runs between the
+        # phases): the host hands it over, and the import phase starts without importlib.metadata.
+        plan = {"distribution": result["distribution"], "dependencies": dependencies_in_import_order(args.distribution)}
+        result["import_plan"] = plan
+    except Exception:  # noqa: BLE001 - the import phase then reads the venv itself, as before
+        pass
+    steps.lap("inspect")
     return 1 if code is None else code
 
 
@@ -280,21 +312,17 @@ def _pump(stream, tail):
         tail[0] = (tail[0] + chunk)[-TAIL_BYTES:]
 
 
-def import_one(module, timeout):
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [VENV_PYTHON, "-c", "import " + module],
-        cwd=WORKDIR,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def run_probe(argv, cwd, timeout):
+    """Runs one import probe in its own process, its stderr streamed through: returns its status
+    (ok, error, timeout), the non-blank lines of its stderr tail, its exit code and the processes
+    it left behind (killed)."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tail = [b""]
     pump = threading.Thread(target=_pump, args=(proc.stderr, tail), daemon=True)
     pump.start()
     status = "ok"
     try:
-        code = proc.wait(timeout=timeout)
-        if code != 0:
+        if proc.wait(timeout=timeout) != 0:
             status = "error"
     except subprocess.TimeoutExpired:
         proc.kill()
@@ -304,9 +332,15 @@ def import_one(module, timeout):
     survivors = kill_others()
     pump.join(timeout=1.0)
     lines = [line for line in tail[0].decode("utf-8", "replace").splitlines() if line.strip()]
+    return status, lines, proc.returncode, survivors
+
+
+def import_one(module, timeout):
+    started = time.monotonic()
+    status, lines, returncode, survivors = run_probe([VENV_PYTHON, "-c", "import " + module], WORKDIR, timeout)
     error = None
     if status == "error":
-        error = lines[-1] if lines else "exit code %d" % proc.returncode
+        error = lines[-1] if lines else "exit code %d" % returncode
     elif status == "timeout":
         error = "import did not finish within %.1f s" % timeout
     outcome = {
@@ -318,12 +352,28 @@ def import_one(module, timeout):
     return outcome, survivors
 
 
-def import_dependencies(args, deadline, result):
+def read_plan(path):
+    """The install phase's import plan as the host put it under /pkghunt (read-only here), or None."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            plan = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(plan, dict) or not isinstance(plan.get("dependencies"), list) or "distribution" not in plan:
+        return None
+    return plan
+
+
+def import_dependencies(args, deadline, result, dependencies=None):
     """Stage 1: each dependency's top-level modules, each in its own process, before the package.
     They get at most half of the time left, so a slow dependency cannot starve the package; their
     failures do not fail the phase (the package's import is what is analysed)."""
     stage_deadline = time.monotonic() + remaining(deadline) / 2
-    for dep in dependencies_in_import_order(args.distribution):
+    if dependencies is None:
+        dependencies = dependencies_in_import_order(args.distribution)
+    for dep in dependencies:
         for module in dep["top_level"]:
             left = remaining(stage_deadline)
             if left <= 0:
@@ -335,13 +385,17 @@ def import_dependencies(args, deadline, result):
 
 
 def import_phase(args, deadline, result):
-    dist = find_distribution(args.distribution)
+    steps = Steps(result)
+    plan = read_plan(args.plan)
+    dist = plan["distribution"] if plan is not None else find_distribution(args.distribution)
     result["distribution"] = dist
+    steps.lap("inspect")
     if dist is None:
         result["error"] = "no installed distribution %s found in the venv" % (args.distribution or "")
         result["exit_code"] = 2
         return 2
-    import_dependencies(args, deadline, result)
+    import_dependencies(args, deadline, result, plan["dependencies"] if plan is not None else None)
+    steps.lap("dependency-imports")
     failed = False
     for module in dist["top_level"]:
         left = remaining(deadline)
@@ -355,6 +409,7 @@ def import_phase(args, deadline, result):
         if outcome["status"] == "timeout" and remaining(deadline) <= 0:
             result["timed_out"] = True
             break
+    steps.lap("imports")
     code = 1 if failed else 0
     result["exit_code"] = code
     return code
@@ -409,14 +464,7 @@ def npm_install(args, deadline, result):
         args.target,
     ]
     log("npm install " + args.target)
-    proc = subprocess.Popen(cmd, cwd=VENV, stdin=subprocess.DEVNULL)
-    try:
-        code = proc.wait(timeout=remaining(deadline))
-    except subprocess.TimeoutExpired:
-        result["timed_out"] = True
-        kill_others()
-        proc.wait()
-        code = None
+    code = run_installer(cmd, VENV, deadline, result)
     log("npm exited with %s" % code)
     if not result["timed_out"]:
         result["survivors"] = kill_others()
@@ -454,25 +502,11 @@ def npm_probe(label, code, timeout):
     `node --input-type=module -e` (ES module, for dynamic import)."""
     started = time.monotonic()
     argv = [NODE, "--input-type=module", "-e", code] if code.startswith("await ") else [NODE, "-e", code]
-    proc = subprocess.Popen(argv, cwd=VENV, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    tail = [b""]
-    pump = threading.Thread(target=_pump, args=(proc.stderr, tail), daemon=True)
-    pump.start()
-    status = "ok"
-    try:
-        if proc.wait(timeout=timeout) != 0:
-            status = "error"
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        status = "timeout"
-    survivors = kill_others()
-    pump.join(timeout=1.0)
-    lines = [line for line in tail[0].decode("utf-8", "replace").splitlines() if line.strip()]
+    status, lines, returncode, survivors = run_probe(argv, VENV, timeout)
     error = None
     if status == "error":
         named = [line for line in lines if re.match(r"^\w*Error\b|^\w+Error:", line.strip())]
-        error = (named or lines or ["exit code %d" % proc.returncode])[0].strip()
+        error = (named or lines or ["exit code %d" % returncode])[0].strip()
     elif status == "timeout":
         error = "did not finish within %.1f s" % timeout
     outcome = {"module": label, "status": status, "error": error, "duration_ms": round((time.monotonic() - started) * 1000, 1)}
@@ -502,6 +536,7 @@ def npm_import_phase(args, deadline, result):
 
 
 def main():
+    started = time.time()
     harden()
     out = open_result()
     parser = argparse.ArgumentParser(prog="runner.py")
@@ -512,6 +547,7 @@ def main():
     parser.add_argument("--distribution", default="")
     parser.add_argument("--deadline-ms", type=int, default=300000)
     parser.add_argument("--ecosystem", choices=["pypi", "npm"], default="pypi")
+    parser.add_argument("--plan", default="")
     args = parser.parse_args()
     deadline = time.monotonic() + args.deadline_ms / 1000.0
     result = {
@@ -523,6 +559,7 @@ def main():
         "distribution": None,
         "installed": [],
         "error": None,
+        "timings": {},
     }
     code = 1
     try:
@@ -535,6 +572,8 @@ def main():
     except Exception as error:  # noqa: BLE001 - anything unexpected still ends in a result
         result["error"] = "runner failed: %s: %s" % (type(error).__name__, error)
         code = 70
+    result["timings"]["started"] = started
+    result["timings"]["ended"] = time.time()
     if out is not None:
         out.write(json.dumps(result))
         out.flush()

@@ -6,11 +6,8 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectArchive } from '../adapters/archive/inspect-archive.ts';
 import { checkNetworkCapabilities } from '../adapters/netns/check-network-capabilities.ts';
-import {
-  type CaptureEvent,
-  createNetworkSandbox,
-  type NetworkSandbox,
-} from '../adapters/netns/network-sandbox.ts';
+import { createNetworkPool, type NetworkPool } from '../adapters/netns/network-pool.ts';
+import type { CaptureEvent, NetworkSandbox } from '../adapters/netns/network-sandbox.ts';
 import { blobPath } from '../adapters/registry/file-cache.ts';
 import { type IndexProxy, startIndexProxy } from '../adapters/registry/index-proxy.ts';
 import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
@@ -40,7 +37,7 @@ import {
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import { assemblePhase } from './assemble-phase.ts';
-import { detectRecord } from './detect-record.ts';
+import { detectRecord, staticFindingsOfArtifact } from './detect-record.ts';
 import { npmArtifact, npmDependencies, resolveNpmTarget } from './resolve-npm-target.ts';
 
 export const TOOL_VERSION = '0.1.0';
@@ -62,6 +59,11 @@ export interface AnalyzeOptions {
   signal?: AbortSignal;
   /** Called with each phase's raw trace file before it is deleted (e.g. to store it). */
   onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
+  /**
+   * Another analysis follows in this process (hunt's workers): its network namespace is made
+   * while this one runs (see NetworkPool). Off for a single analysis.
+   */
+  prepareNext?: boolean;
 }
 
 export interface ResolvedTarget {
@@ -122,18 +124,23 @@ async function checkCapabilities(tracer: Tracer): Promise<void> {
 
 /**
  * The sinkhole reports a connection when it closes; the phase's processes were just killed, so
- * wait until its events stop arriving (bounded) before splitting them by phase.
+ * wait until netsvc has recorded what reached it (bounded) before splitting events by phase.
  */
 async function settledEvents(network: NetworkSandbox): Promise<CaptureEvent[]> {
-  let count = -1;
-  const deadline = Date.now() + 2000;
-  while (Date.now() < deadline) {
-    const now = network.events().length;
-    if (now === count) break;
-    count = now;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+  await network.settle();
   return network.events();
+}
+
+const pools = new Map<string, NetworkPool>();
+
+/** The process's network sandboxes, one made ahead when analyses follow each other (see NetworkPool). */
+function networkPool(socketDir: string): NetworkPool {
+  let pool = pools.get(socketDir);
+  if (pool === undefined) {
+    pool = createNetworkPool({ socketDir });
+    pools.set(socketDir, pool);
+  }
+  return pool;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, requested: string): void {
@@ -155,6 +162,95 @@ async function* readLines(path: string): AsyncGenerator<string> {
   for await (const line of lines) yield line;
 }
 
+/** Times each stage of one analysis and reports it (`stage` events): where a job's time goes. */
+function stageTimer(reporter: Reporter, runId: string) {
+  return async function timed<T>(stage: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      reporter.report({ type: 'stage', runId, stage, durationMs: performance.now() - started });
+    }
+  };
+}
+
+/**
+ * Assembles one phase from its run, trace and capture (a trace that cannot be read says nothing
+ * about the package: the phase becomes a sandbox_error in the record instead of failing the whole
+ * analysis), then hands the trace file on (stored by a hunt, copied by --keep-trace).
+ */
+async function readPhase(options: {
+  phase: PhaseName;
+  assemble: () => Promise<Phase>;
+  traceFile: string | null;
+  timed: ReturnType<typeof stageTimer>;
+  reporter: Reporter;
+  runId: string;
+  onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
+  keepTraceDir?: string;
+}): Promise<Phase> {
+  const { phase, timed, traceFile, onTraceFile, keepTraceDir } = options;
+  const assembled = await timed(`${phase}:parse`, () =>
+    options
+      .assemble()
+      .catch((error: unknown) =>
+        phaseError(
+          'sandbox_error',
+          `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`,
+        ),
+      ),
+  );
+  options.reporter.report({
+    type: 'phase-end',
+    runId: options.runId,
+    phase,
+    status: assembled.status,
+    durationMs: assembled.duration_ms,
+  });
+  if (traceFile !== null && onTraceFile)
+    await timed(`${phase}:trace-store`, () => onTraceFile(phase, traceFile));
+  if (traceFile !== null && keepTraceDir) {
+    await mkdir(keepTraceDir, { recursive: true });
+    await copyFile(traceFile, join(keepTraceDir, `${phase}.strace`)).catch(() => {});
+  }
+  return assembled;
+}
+
+/**
+ * The package's own artifact among everything pip fetched (dependencies, build backends): the
+ * file whose name and version are the target's.
+ */
+function ownArtifact(
+  target: ResolvedTarget,
+  proxy: IndexProxy | null,
+): { filename: string; sha256: string; size: number } | null {
+  const npm = target.ecosystem === 'npm';
+  return (
+    target.artifact ??
+    (npm ? npmArtifact(proxy?.servedFiles() ?? [], target) : undefined) ??
+    proxy?.servedFiles().find((f) => {
+      const dist = parseDistFilename(f.filename, target.name);
+      return (
+        dist !== null &&
+        normalizeName(dist.name) === normalizeName(target.name) &&
+        (target.version === null || dist.version === target.version)
+      );
+    }) ??
+    null
+  );
+}
+
+/** Where the static scan reads the artifact: the local file, or the proxy's cached copy. */
+function scannedArtifact(
+  target: ResolvedTarget,
+  artifact: { filename: string; sha256: string } | null,
+  config: Config,
+): { path: string; filename: string } | null {
+  if (target.localPath) return { path: target.localPath, filename: basename(target.localPath) };
+  if (artifact === null) return null;
+  return { path: blobPath(join(config.cacheDir, 'artifacts'), artifact.sha256), filename: artifact.filename };
+}
+
 function phaseError(status: Phase['status'], reason: string): Phase {
   return emptyPhase({ status, reason });
 }
@@ -173,6 +269,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   if (options.timeoutS !== undefined) limits.timeout_s = options.timeoutS;
   const runId = newRunId();
   const startedAt = new Date();
+  const timed = stageTimer(reporter, runId);
   reporter.report({ type: 'analysis-start', runId, requested });
 
   const npm = isNpmSpec(requested);
@@ -186,14 +283,18 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         ...(options.indexUrl !== undefined ? { cliValue: options.indexUrl } : {}),
         env: process.env,
       });
-  const target = npm
-    ? await resolveNpmTarget(requested, indexUrl, { reporter, runId })
-    : await resolveTarget(requested, indexUrl, reporter, runId);
+  const target = await timed('resolve', () =>
+    npm
+      ? resolveNpmTarget(requested, indexUrl, { reporter, runId })
+      : resolveTarget(requested, indexUrl, reporter, runId),
+  );
   const token = randomBytes(8).toString('hex');
   const canaries = makeCanaries(token);
-  const tracer: Tracer = await selectTracer(options.tracer ?? 'strace', {
-    onWarning: (message) => reporter.report({ type: 'warning', message, code: 'CAPABILITY_MISSING' }),
-  });
+  const tracer: Tracer = await timed('tracer-select', () =>
+    selectTracer(options.tracer ?? 'strace', {
+      onWarning: (message) => reporter.report({ type: 'warning', message, code: 'CAPABILITY_MISSING' }),
+    }),
+  );
 
   const workDir = await mkdtemp(join(tmpdir(), 'pkghunt-analyze-'));
   const socketDir = join(config.stateDir, 'sockets');
@@ -208,98 +309,138 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
   /** The venv's distributions after the install phase, for the record's `dependencies`. */
   let installed: { name: string; version: string }[] | null = null;
   let destroying: Promise<void> | null = null;
+  /** The static scan, started as soon as the artifact is known (detectRecord reuses it). */
+  let early: { path: string; scan: ReturnType<typeof staticFindingsOfArtifact> } | null = null;
+  /** Each phase's trace reading and storing (see readPhase), awaited before the work dir goes. */
+  const reading: Promise<Phase>[] = [];
   let removeAbortListener = (): void => {};
   try {
     throwIfAborted(options.signal, requested);
-    await checkCapabilities(tracer);
+    await timed('capabilities', () => checkCapabilities(tracer));
     reporter.report({ type: 'step', runId, step: 'starting index proxy and network sandbox' });
+    // The network sandbox first: its netsvc forwards pip's index traffic to the proxy's socket path.
+    const lease = await timed('netns-create', () =>
+      networkPool(socketDir).take({ prepareNext: options.prepareNext === true }),
+    );
+    network = lease.network;
     const proxyOptions = {
-      socketPath: join(socketDir, `${runId}.sock`),
+      socketPath: lease.indexSocketPath,
       cacheDir: join(config.cacheDir, 'artifacts'),
     };
-    proxy = npm
-      ? await startNpmProxy({ registry: indexUrl, ...proxyOptions })
-      : await startIndexProxy({ indexUrl, ...proxyOptions });
-    network = await createNetworkSandbox({ id: runId, indexSocketPath: join(socketDir, `${runId}.sock`) });
-    sandbox = await createSandbox({
-      id: runId,
-      limits,
-      canaryToken: token,
-      uidBase: config.uidBase,
-      stateDir: config.stateDir,
-      ...(target.localPath ? { localArtifact: target.localPath } : {}),
-    });
+    proxy = await timed('proxy-start', () =>
+      npm
+        ? startNpmProxy({ registry: indexUrl, ...proxyOptions })
+        : startIndexProxy({ indexUrl, ...proxyOptions }),
+    );
+    sandbox = await timed('sandbox-create', () =>
+      createSandbox({
+        id: runId,
+        limits,
+        canaryToken: token,
+        uidBase: config.uidBase,
+        stateDir: config.stateDir,
+        ...(target.localPath ? { localArtifact: target.localPath } : {}),
+      }),
+    );
     const pipIndexUrl = `http://127.0.0.1:${network.indexPort}/${npm ? '' : 'simple/'}`;
     const stop = (): void => {
       destroying ??= sandbox?.destroy() ?? null;
     };
     options.signal?.addEventListener('abort', stop, { once: true });
     removeAbortListener = () => options.signal?.removeEventListener('abort', stop);
+    const active = sandbox;
+    const net = network;
+    const activeProxy = proxy;
+    /** The install phase's run status: the import phase runs only after a completed one. */
+    let installRun: Phase['status'] | null = null;
+    let importRan = false;
     for (const phase of phases) {
       throwIfAborted(options.signal, requested);
-      if (phase === 'import' && recordPhases.install && recordPhases.install.status !== 'completed') {
+      if (phase === 'import' && installRun !== null && installRun !== 'completed') {
         recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
         continue;
       }
-      proxy.setPhase(phase);
+      activeProxy.setPhase(phase);
       const traceFile = join(workDir, `${phase}.strace`);
       reporter.report({ type: 'phase-start', runId, phase });
-      const run = await sandbox.runPhase(phase, {
-        netns: network.name,
-        tracer,
-        traceFile,
-        timeoutMs: limits.timeout_s * 1000,
-        indexUrl: pipIndexUrl,
-        target: target.pipTarget,
-        distributionName: target.name,
-        ecosystem: target.ecosystem,
-        onOutput: (stream, chunk) =>
-          reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
-      });
+      const run = await timed(`${phase}:run`, () =>
+        active.runPhase(phase, {
+          netns: net.name,
+          tracer,
+          traceFile,
+          timeoutMs: limits.timeout_s * 1000,
+          indexUrl: pipIndexUrl,
+          target: target.pipTarget,
+          distributionName: target.name,
+          ecosystem: target.ecosystem,
+          onOutput: (stream, chunk) =>
+            reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+        }),
+      );
+      for (const [stage, ms] of Object.entries(run.timings)) {
+        reporter.report({ type: 'stage', runId, stage: `${phase}:${stage}`, durationMs: ms });
+      }
+      if (phase === 'install') installRun = run.status;
+      if (phase === 'import') importRan = true;
       if (phase === 'install' && run.installed.length > 0) installed = run.installed;
+      // The artifact is known once pip fetched it: its static scan runs while the rest goes on.
+      if (early === null) {
+        const found = scannedArtifact(target, ownArtifact(target, activeProxy), config);
+        if (found !== null) {
+          const scan = staticFindingsOfArtifact(found, target.ecosystem);
+          scan.catch(() => undefined);
+          early = { path: found.path, scan };
+        }
+      }
       const isLast = phase === phases[phases.length - 1];
-      const events = isLast ? await network.close() : await settledEvents(network);
+      // Nothing runs in the sandbox any more: tear it down while the last phase is read.
+      if (isLast) destroying ??= active.destroy();
+      // The trace file is whole (bpftrace: stop markers) before another launch opens.
+      const settle = tracer.settle;
+      if (settle) await timed(`${phase}:trace-settle`, () => settle(traceFile));
+      const events = await timed(`${phase}:capture`, () => (isLast ? net.close() : settledEvents(net)));
       const phaseEvents = events.slice(consumed);
       consumed = events.length;
-      const indexPaths = proxy
+      const indexPaths = activeProxy
         .requests()
         .filter((r) => r.phase === phase)
         .map((r) => r.path);
-      // A trace that cannot be read says nothing about the package: the phase becomes a
-      // sandbox_error in the record instead of failing the whole analysis.
-      const assembled = await assemblePhase({
-        run,
-        traceLines: tracer === noTracer ? null : (tracer.readTrace?.(traceFile) ?? readLines(traceFile)),
-        capture: phaseEvents,
-        canaries,
-        indexPort: network.indexPort,
-        indexPaths,
-        attribution: { phase, target: target.name, ecosystem: target.ecosystem },
-      }).catch((error: unknown) =>
-        phaseError(
-          'sandbox_error',
-          `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`,
-        ),
-      );
-      throwIfAborted(options.signal, requested);
-      recordPhases[phase] = assembled;
-      reporter.report({
-        type: 'phase-end',
-        runId,
+      // Reading and storing the trace works on files only: it goes on while the next phase runs.
+      const done = readPhase({
         phase,
-        status: assembled.status,
-        durationMs: assembled.duration_ms,
+        assemble: () =>
+          assemblePhase({
+            run,
+            traceLines: tracer === noTracer ? null : (tracer.readTrace?.(traceFile) ?? readLines(traceFile)),
+            capture: phaseEvents,
+            canaries,
+            indexPort: net.indexPort,
+            indexPaths,
+            attribution: { phase, target: target.name, ecosystem: target.ecosystem },
+          }),
+        traceFile: tracer === noTracer ? null : traceFile,
+        timed,
+        reporter,
+        runId,
+        ...(options.onTraceFile ? { onTraceFile: options.onTraceFile } : {}),
+        ...(options.keepTraceDir ? { keepTraceDir: options.keepTraceDir } : {}),
       });
-      if (options.onTraceFile && tracer !== noTracer) await options.onTraceFile(phase, traceFile);
-      if (options.keepTraceDir && tracer !== noTracer) {
-        await mkdir(options.keepTraceDir, { recursive: true });
-        await copyFile(traceFile, join(options.keepTraceDir, `${phase}.strace`)).catch(() => {});
-      }
+      reading.push(done);
+      if (isLast || run.status !== 'completed') recordPhases[phase] = await done;
+      else done.then((p) => (recordPhases[phase] = p)).catch(() => undefined);
+      throwIfAborted(options.signal, requested);
+    }
+    await Promise.all(reading);
+    // The import phase started on the install run's status; if its trace then could not be read
+    // (sandbox_error), the record is what it was when the import phase waited for that: skipped.
+    if (importRan && recordPhases.install !== undefined && recordPhases.install.status !== 'completed') {
+      recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
     }
   } catch (error) {
     throw toPkghuntError(error, 'SANDBOX_SETUP_FAILED');
   } finally {
     removeAbortListener();
+    const teardownStarted = performance.now();
     const closing: Promise<unknown>[] = [];
     if (destroying) closing.push(destroying);
     if (sandbox) closing.push(sandbox.destroy());
@@ -310,7 +451,7 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         }),
       );
     }
-    await Promise.allSettled(closing);
+    await Promise.allSettled([...closing, ...reading]);
     if (proxy) {
       requests = proxy.requests();
       await proxy.close().catch(() => {});
@@ -324,22 +465,17 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       await writeFile(join(options.keepTraceDir, 'index-requests.json'), JSON.stringify(requests, null, 2));
     }
     await rm(workDir, { recursive: true, force: true });
+    reporter.report({
+      type: 'stage',
+      runId,
+      stage: 'teardown',
+      durationMs: performance.now() - teardownStarted,
+    });
   }
 
   // The package's own artifact among everything pip fetched (dependencies, build backends):
   // the file whose name and version are the target's.
-  const artifact =
-    target.artifact ??
-    (npm ? npmArtifact(proxy?.servedFiles() ?? [], target) : undefined) ??
-    proxy?.servedFiles().find((f) => {
-      const dist = parseDistFilename(f.filename, target.name);
-      return (
-        dist !== null &&
-        normalizeName(dist.name) === normalizeName(target.name) &&
-        (target.version === null || dist.version === target.version)
-      );
-    }) ??
-    null;
+  const artifact = ownArtifact(target, proxy);
   const record = {
     schema_version: SCHEMA_VERSION,
     tool: { name: 'pkghunt' as const, version: TOOL_VERSION },
@@ -389,15 +525,15 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       `Cannot build the record for ${requested}: ${parsed.error.message}`,
     );
   }
-  const verdict = await detectRecord(parsed.data, {
-    artifact: target.localPath
-      ? { path: target.localPath, filename: basename(target.localPath) }
-      : artifact
-        ? { path: blobPath(join(config.cacheDir, 'artifacts'), artifact.sha256), filename: artifact.filename }
-        : null,
-    ecosystem: target.ecosystem,
-    onWarning: (message) => reporter.report({ type: 'warning', message, code: 'ARCHIVE_UNREADABLE' }),
-  });
+  const scanned = scannedArtifact(target, artifact, config);
+  const verdict = await timed('detect', () =>
+    detectRecord(parsed.data, {
+      artifact: scanned,
+      ...(scanned !== null && early?.path === scanned.path ? { staticScan: early.scan } : {}),
+      ecosystem: target.ecosystem,
+      onWarning: (message) => reporter.report({ type: 'warning', message, code: 'ARCHIVE_UNREADABLE' }),
+    }),
+  );
   reporter.report({ type: 'analysis-end', runId, name: target.name, version: target.version, ok: true });
   return { ...parsed.data, verdict };
 }

@@ -16,6 +16,8 @@ export interface DetectOptions {
   onWarning?: (message: string) => void;
   /** `npm`: the artifact is an npm tarball (package.json and JavaScript are scanned). */
   ecosystem?: 'pypi' | 'npm';
+  /** The static scan of `artifact`, already started (staticFindingsOfArtifact): not read twice. */
+  staticScan?: Promise<{ findings: StaticFinding[]; files: number }>;
 }
 
 /** Static signals of an artifact: read from the archive in memory, never extracted or run. */
@@ -38,7 +40,8 @@ export async function detectRecord(record: BehaviourRecord, options: DetectOptio
   let scan: { findings: StaticFinding[]; files: number } | null = null;
   if (options.artifact !== null) {
     try {
-      scan = await staticFindingsOfArtifact(options.artifact, options.ecosystem ?? record.package.ecosystem);
+      scan = await (options.staticScan ??
+        staticFindingsOfArtifact(options.artifact, options.ecosystem ?? record.package.ecosystem));
     } catch (error) {
       options.onWarning?.(`Static scan skipped: ${toPkghuntError(error).message}`);
     }

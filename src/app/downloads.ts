@@ -17,6 +17,8 @@ export interface DownloadsSettings {
   /** Stats API retry tuning (tests use short delays). */
   statsRetries?: number;
   statsBaseDelayMs?: number;
+  /** Stats API: time allowed per attempt until the response headers arrive. */
+  statsTimeoutMs?: number;
 }
 
 interface Resolved {
@@ -78,6 +80,7 @@ export async function resolveDownloadsProvider(
       baseUrl: resolved.statsUrl,
       ...(settings.statsRetries === undefined ? {} : { retries: settings.statsRetries }),
       ...(settings.statsBaseDelayMs === undefined ? {} : { baseDelayMs: settings.statsBaseDelayMs }),
+      ...(settings.statsTimeoutMs === undefined ? {} : { timeoutMs: settings.statsTimeoutMs }),
     });
   }
   if (settings.provider === 'stats-api') {

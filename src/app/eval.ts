@@ -69,7 +69,8 @@ export function parseLabels(text: string): LabelRow[] {
   });
 }
 
-async function _readRecord(path: string): Promise<BehaviourRecord | null> {
+/** A record file as analyze --out writes it; null when empty, missing or an `{error}` object. */
+export async function readRecordFile(path: string): Promise<BehaviourRecord | null> {
   const text = await readFile(path, 'utf8').catch(() => null);
   if (text === null || text.trim() === '') return null;
   let raw: unknown;
@@ -97,10 +98,11 @@ interface StaticScan {
 
 async function _scan(
   artifact: { path: string; filename: string },
-  options: EvalOptions,
+  options: Pick<EvalOptions, 'onWarning'>,
+  ecosystem: 'pypi' | 'npm' = 'pypi',
 ): Promise<StaticScan | null> {
   try {
-    return await staticFindingsOfArtifact(artifact);
+    return await staticFindingsOfArtifact(artifact, ecosystem);
   } catch (error) {
     options.onWarning?.(`Static scan of ${artifact.filename} skipped: ${toPkghuntError(error).message}`);
     return null;
@@ -110,7 +112,7 @@ async function _scan(
 function _score(
   record: BehaviourRecord,
   scan: StaticScan | null,
-  options: EvalOptions & { allowlist: Allowlist; view: PopulationView | undefined },
+  options: { allowlist: Allowlist; view: PopulationView | undefined },
 ): Verdict {
   return evaluateRecord(record, {
     allowlist: options.allowlist,
@@ -119,6 +121,34 @@ function _score(
     staticFiles: scan?.files ?? record.verdict?.static_files ?? null,
     ...(options.view ? { population: options.view } : {}),
   });
+}
+
+/**
+ * A stored record scored again with the current rules; the static rules read the package's own
+ * artifact again when the cache (`<cache>/artifacts`, by sha256) still has it.
+ */
+export async function rescoreStoredRecord(
+  record: BehaviourRecord,
+  options: {
+    artifactsDir: string;
+    allowlist: Allowlist;
+    view: PopulationView | undefined;
+    onWarning?: (message: string) => void;
+  },
+): Promise<Verdict> {
+  let scan: StaticScan | null = null;
+  const artifact = record.package.artifact;
+  if (artifact !== null) {
+    const path = blobPath(options.artifactsDir, artifact.sha256);
+    if (
+      await stat(path)
+        .then((s) => s.isFile())
+        .catch(() => false)
+    ) {
+      scan = await _scan({ path, filename: artifact.filename }, options, record.package.ecosystem);
+    }
+  }
+  return _score(record, scan, options);
 }
 
 /**
@@ -148,7 +178,7 @@ async function _samples(
     const files = (await readdir(samplesDir)).filter((f) => f.endsWith('.json')).sort();
     const out: SampleOutcome[] = [];
     for (const f of files) {
-      const record = await _readRecord(join(samplesDir, f));
+      const record = await readRecordFile(join(samplesDir, f));
       if (record !== null) out.push(sampleOutcome(record, _score(record, null, options)));
     }
     return out;
@@ -159,7 +189,7 @@ async function _samples(
     const out: SampleOutcome[] = [];
     for (const [i, row] of rows.entries()) {
       options.onProgress?.(`[${i + 1}/${rows.length}] ${row.package} ${row.version}`);
-      const record = await _readRecord(join(samplesDir, `${row.package}-${row.version}.json`));
+      const record = await readRecordFile(join(samplesDir, `${row.package}-${row.version}.json`));
       if (record === null) {
         out.push(unanalysedSample(row.package, row.version));
         continue;
@@ -205,20 +235,8 @@ async function _popular(
       continue;
     }
     options.onProgress?.(`[${i + 1}/${names.length}] ${name}`);
-    let scan: StaticScan | null = null;
-    const artifact = record.package.artifact;
-    if (artifact !== null) {
-      const path = blobPath(options.artifactsDir, artifact.sha256);
-      if (
-        await stat(path)
-          .then((s) => s.isFile())
-          .catch(() => false)
-      ) {
-        scan = await _scan({ path, filename: artifact.filename }, options);
-      }
-    }
     out.push({
-      ...scoreOutcome(record, _score(record, scan, options)),
+      ...scoreOutcome(record, await rescoreStoredRecord(record, options)),
       state: 'analysed',
       installStatus: record.phases.install?.status ?? null,
       importStatus: record.phases.import?.status ?? null,

@@ -3,17 +3,23 @@ import { readInstallTarget } from '../adapters/sandbox/install-target.ts';
 import type { JobCounts, KeepTraces, ProjectSelection, Store } from '../adapters/store/store.ts';
 import type { TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
+import type { Ecosystem } from '../core/ecosystem.ts';
 import { type PkghuntError, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord, PhaseName } from '../core/record/schema.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import type { AnalyzeOptions } from './analyze.ts';
 import { runJobPool } from './job-pool.ts';
-import { scheduleProject } from './schedule-project.ts';
-import { syncIndex } from './sync-index.ts';
+import { scheduleEcosystemProject } from './schedule-ecosystem-project.ts';
+import { selectHuntProjects } from './select-hunt-projects.ts';
 
 export interface HuntOptions {
   config: Config;
+  /** The ecosystem's index: PyPI's simple index, or (ecosystem npm) the registry URL or directory. */
   indexUrl: string;
+  /** Default pypi. The selection's ecosystem is this one. */
+  ecosystem?: Ecosystem;
+  /** npm over http(s): the search text that lists the packages when the store has none. */
+  search?: string;
   selection: ProjectSelection;
   allVersions?: boolean;
   since?: string;
@@ -70,9 +76,10 @@ export async function hunt(store: Store, options: HuntOptions): Promise<HuntSumm
   let fatal: PkghuntError | null = null;
 
   try {
-    if ((await store.countProjects()) === 0) await syncIndex(store, options.indexUrl, { reporter });
-    const names = await store.selectProjects(options.selection);
-    const target = await readInstallTarget();
+    const names = await selectHuntProjects(store, options, reporter);
+    const ecosystem = options.ecosystem ?? 'pypi';
+    // The sandbox's Python and platform decide PyPI's release; npm's is the `latest` dist-tag.
+    const target = ecosystem === 'pypi' ? await readInstallTarget() : undefined;
     reporter.report({
       type: 'hunt-start',
       selected: names.length,
@@ -87,14 +94,15 @@ export async function hunt(store: Store, options: HuntOptions): Promise<HuntSumm
         limit(async () => {
           if (signal.aborted) return;
           try {
-            const result = await scheduleProject(store, project, {
+            const result = await scheduleEcosystemProject(store, project, {
+              ecosystem,
               indexUrl: options.indexUrl,
               ...(options.allVersions ? { allVersions: true } : {}),
               ...(options.since !== undefined ? { since: options.since } : {}),
-              target,
+              ...(target !== undefined ? { target } : {}),
             });
             await store.enqueue(
-              result.versions.map((version) => ({ project, version })),
+              result.versions.map((version) => ({ ecosystem, project, version })),
               { maxAttempts: options.maxAttempts },
             );
             reporter.report({
@@ -123,6 +131,7 @@ export async function hunt(store: Store, options: HuntOptions): Promise<HuntSumm
       await runJobPool(store, {
         config: options.config,
         indexUrl: options.indexUrl,
+        ...(ecosystem === 'npm' ? { registry: options.indexUrl } : {}),
         workers: options.workers,
         ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
         ...(options.phases !== undefined ? { phases: options.phases } : {}),

@@ -4,6 +4,7 @@ import { storeTraceBlob } from '../adapters/store/trace-blobs.ts';
 import type { TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
+import { analysisSpec } from '../core/ecosystem.ts';
 import { type ErrorCode, PkghuntError, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord, PhaseName } from '../core/record/schema.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
@@ -15,6 +16,8 @@ import { createPopulationCache } from './population-from-store.ts';
 export interface JobPoolOptions {
   config: Config;
   indexUrl: string;
+  /** npm jobs: the registry URL or directory (default: npm's configured registry). */
+  registry?: string;
   workers: number;
   timeoutS?: number;
   phases?: PhaseName[];
@@ -88,7 +91,7 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
   const stopped = (): boolean => signal.aborted || options.drain?.aborted === true;
 
   async function runJob(job: Job, worker: string): Promise<void> {
-    const requested = `${job.project}==${job.version}`;
+    const requested = analysisSpec(job.ecosystem, job.project, job.version);
     const t0 = Date.now();
     reporter.report({
       type: 'job-start',
@@ -122,7 +125,10 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
     try {
       const record = await analyze(requested, {
         config: options.config,
+        // The next job's network namespace is made while this one runs.
+        prepareNext: true,
         indexUrl: options.indexUrl,
+        ...(options.registry !== undefined ? { registry: options.registry } : {}),
         signal,
         ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
         ...(options.phases !== undefined ? { phases: options.phases } : {}),
@@ -139,7 +145,10 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
       if (broken && job.attempts < job.maxAttempts) {
         throw new PkghuntError('SANDBOX_SETUP_FAILED', broken.reason ?? 'the sandbox failed');
       }
-      const enriched = await enrichRecord(record, { store, population: await population() });
+      const enriched = await enrichRecord(record, {
+        store,
+        population: await population(record.package.ecosystem),
+      });
       const stored = await store.complete(job.id, worker, {
         record: enriched,
         facts: recordFacts(enriched),
@@ -173,9 +182,12 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
 
   async function workerLoop(index: number): Promise<void> {
     const worker = `${hostname()}-${process.pid}-${index}`;
+    // Polls an empty queue quickly at first (hunt's first jobs are being scheduled), then every 500 ms.
+    let idleMs = 25;
     while (!stopped()) {
       const job = await store.claim(worker, { leaseMs });
       if (job !== null) {
+        idleMs = 25;
         await runJob(job, worker);
         reporter.report({ type: 'hunt-progress', counts: await store.jobCounts() });
         continue;
@@ -183,7 +195,8 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
       const counts = await store.jobCounts();
       // Running jobs may be another (dead) process's: wait for their lease to run out and take them.
       if (options.doneWhenIdle() && counts.pending === 0 && counts.running === 0) return;
-      await sleep(500, waits);
+      await sleep(idleMs, waits);
+      idleMs = Math.min(500, idleMs * 2);
     }
   }
 

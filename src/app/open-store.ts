@@ -1,12 +1,13 @@
 import { dirname, join, resolve } from 'node:path';
-import { openPostgresStore } from '../adapters/store/postgres-store.ts';
 import { openSqliteStore } from '../adapters/store/sqlite-store.ts';
 import type { ResultStore, Store } from '../adapters/store/store.ts';
 import type { Config } from '../config.ts';
 import { PkghuntError } from '../core/errors.ts';
+import { readStoreDecisions, type TriageFed, withTriageFeed } from './triage-feed.ts';
 
 export interface OpenedStore {
-  store: Store;
+  /** Its triage decisions feed the scoring of what it stores (app/triage-feed.ts). */
+  store: Store & TriageFed;
   /** Where compressed raw traces go, content-addressed. */
   traceDir: string;
   location: string;
@@ -27,7 +28,11 @@ export async function openStore(dbFlag: string | undefined, config: Config): Pro
   const path = resolve(db);
   const store = openSqliteStore(path);
   await store.migrate();
-  return { store, traceDir: join(dirname(path), 'traces'), location: path };
+  return {
+    store: withTriageFeed(store, () => readStoreDecisions({ sqlite: path })),
+    traceDir: join(dirname(path), 'traces'),
+    location: path,
+  };
 }
 
 /**
@@ -40,6 +45,8 @@ export async function openResultStore(
 ): Promise<{ store: ResultStore; location: string }> {
   const db = dbFlag ?? config.dbPath;
   if (isPostgresUrl(db)) {
+    // Loaded only for a postgres:// URL: the driver costs every SQLite command its start-up.
+    const { openPostgresStore } = await import('../adapters/store/postgres-store.ts');
     return { store: await openPostgresStore(db), location: db.replace(/\/\/[^@/]*@/, '//***@') };
   }
   const { store, location } = await openStore(db, config);

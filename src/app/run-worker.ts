@@ -1,6 +1,7 @@
 import type { PostgresStore, QueueJob } from '../adapters/store/postgres-store.ts';
 import type { TraceBlob } from '../adapters/store/store.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
+import { analysisSpec } from '../core/ecosystem.ts';
 import { type ErrorCode, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord } from '../core/record/schema.ts';
 import { enrichRecord } from './enrich-record.ts';
@@ -48,7 +49,7 @@ const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 class RetryLater extends Error {}
 
 function requestedOf(job: QueueJob): string {
-  return job.target.version === null ? job.target.name : `${job.target.name}==${job.target.version}`;
+  return analysisSpec(job.target.ecosystem ?? 'pypi', job.target.name, job.target.version);
 }
 
 /**
@@ -110,7 +111,7 @@ export async function runWorker(store: PostgresStore, options: RunWorkerOptions)
       });
       throw new RetryLater(reason);
     }
-    record = await enrichRecord(record, { store, population: await population() });
+    record = await enrichRecord(record, { store, population: await population(record.package.ecosystem) });
     const { stored } = await store.complete(job, { record, facts: recordFacts(record), traces });
     emit({ type: 'job-done', key: job.key, stored, durationMs: Date.now() - started });
   }

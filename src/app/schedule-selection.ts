@@ -1,13 +1,19 @@
 import { createLimiter } from '../adapters/registry/limiter.ts';
 import { readInstallTarget } from '../adapters/sandbox/install-target.ts';
 import type { ProjectSelection, ResultStore } from '../adapters/store/store.ts';
+import type { Ecosystem } from '../core/ecosystem.ts';
 import { toPkghuntError } from '../core/errors.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
-import { scheduleProject } from './schedule-project.ts';
-import { syncIndex } from './sync-index.ts';
+import { scheduleEcosystemProject } from './schedule-ecosystem-project.ts';
+import { selectHuntProjects } from './select-hunt-projects.ts';
 
 export interface ScheduleSelectionOptions {
+  /** The ecosystem's index: PyPI's simple index, or (ecosystem npm) the registry URL or directory. */
   indexUrl: string;
+  /** Default pypi. */
+  ecosystem?: Ecosystem;
+  /** npm over http(s): the search text that lists the packages when the store has none. */
+  search?: string;
   selection: ProjectSelection;
   allVersions?: boolean;
   since?: string;
@@ -26,22 +32,23 @@ export interface ScheduleSelectionOptions {
 export async function scheduleSelection(
   store: ResultStore,
   options: ScheduleSelectionOptions,
-): Promise<{ project: string; version: string }[]> {
+): Promise<{ ecosystem: Ecosystem; project: string; version: string }[]> {
   const reporter = options.reporter ?? silentReporter;
-  if ((await store.countProjects()) === 0) await syncIndex(store, options.indexUrl, { reporter });
-  const names = await store.selectProjects(options.selection);
-  const target = await readInstallTarget();
+  const ecosystem = options.ecosystem ?? 'pypi';
+  const names = await selectHuntProjects(store, options, reporter);
+  const target = ecosystem === 'pypi' ? await readInstallTarget() : undefined;
   const limit = createLimiter(options.indexConcurrency ?? 4);
   const versions = await Promise.all(
     names.map((project) =>
       limit(async () => {
         if (options.signal?.aborted) return [];
         try {
-          const result = await scheduleProject(store, project, {
+          const result = await scheduleEcosystemProject(store, project, {
+            ecosystem,
             indexUrl: options.indexUrl,
             ...(options.allVersions ? { allVersions: true } : {}),
             ...(options.since !== undefined ? { since: options.since } : {}),
-            target,
+            ...(target !== undefined ? { target } : {}),
           });
           reporter.report({
             type: 'project-scheduled',
@@ -49,7 +56,7 @@ export async function scheduleSelection(
             versions: result.versions,
             noRelease: 'noRelease' in result ? result.noRelease : null,
           });
-          return result.versions.map((version) => ({ project, version }));
+          return result.versions.map((version) => ({ ecosystem, project, version }));
         } catch (error) {
           const e = toPkghuntError(error);
           reporter.report({ type: 'project-unscheduled', project, code: e.code, reason: e.message });

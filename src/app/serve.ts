@@ -6,9 +6,10 @@ import type { DashboardStore } from '../adapters/store/dashboard-store.ts';
 import type { ResultStore } from '../adapters/store/store.ts';
 import { openPostgresDashboardStore } from '../adapters/store/triage-postgres.ts';
 import { openSqliteDashboardStore } from '../adapters/store/triage-sqlite.ts';
-import { isPostgresUrl, openResultStore } from './open-store.ts';
 import type { Config } from '../config.ts';
 import { PkghuntError } from '../core/errors.ts';
+import { createDownloadsLookup, type DownloadsLookupOptions } from './dashboard-downloads.ts';
+import { isPostgresUrl, openResultStore } from './open-store.ts';
 
 export interface DashboardStores {
   results: ResultStore;
@@ -71,6 +72,8 @@ export interface ServeOptions {
   pollMs?: number;
   /** For the report draft's project link (default: pip's configured index). */
   indexUrl?: string | undefined;
+  /** Download counts on package pages (provider from the configuration; default 30 days, 2 s wait). */
+  downloads?: Omit<DownloadsLookupOptions, 'config'>;
 }
 
 export interface RunningDashboard {
@@ -98,6 +101,7 @@ export async function startDashboard(options: ServeOptions): Promise<RunningDash
     source: stores.location,
     token: options.token,
     draft: { to: options.config.securityContact, indexUrl, allowlist: await loadAllowlist() },
+    downloads: createDownloadsLookup({ ...options.downloads, config: options.config }),
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
   };
   const app = await buildDashboardServer(serverOptions);

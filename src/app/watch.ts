@@ -1,16 +1,21 @@
 import { sendAlert, type Webhook } from '../adapters/alerts/webhooks.ts';
 import { fetchChangelogSince, fetchLastSerial, fetchRss } from '../adapters/feed/feed-client.ts';
 import { startHealthServer } from '../adapters/http/health-server.ts';
+import { createLimiter } from '../adapters/registry/limiter.ts';
+import { fetchPackument } from '../adapters/registry/npm-registry.ts';
 import type { PostgresStore } from '../adapters/store/postgres-store.ts';
 import type { Store } from '../adapters/store/store.ts';
 import type { WatchCounts, WatchState } from '../adapters/store/watch-state.ts';
+import type { Ecosystem } from '../core/ecosystem.ts';
 import { type PkghuntError, toPkghuntError } from '../core/errors.ts';
 import { buildAlert } from '../core/feed/alert.ts';
 import { releasesFromChangelog } from '../core/feed/changelog.ts';
-import { releaseKey, type SeenRelease } from '../core/feed/feed-item.ts';
+import { SeenRelease, seenKey } from '../core/feed/feed-item.ts';
 import { EMPTY_POSITION, type FeedPosition, planFeedPoll } from '../core/feed/feed-position.ts';
 import type { FeedUrls } from '../core/feed/feed-urls.ts';
 import { outboxRetryDelay } from '../core/feed/outbox-backoff.ts';
+import { type PackumentVersion, planPackumentPoll } from '../core/feed/packument-position.ts';
+import { npmReleases } from '../core/npm/npm-releases.ts';
 import type { Reporter } from '../reporter/reporter.ts';
 import { type JobPoolOptions, runJobPool } from './job-pool.ts';
 import { scheduleProject } from './schedule-project.ts';
@@ -19,7 +24,12 @@ import { scheduleProject } from './schedule-project.ts';
 export type WatchEvent =
   | {
       type: 'watch-start';
-      feeds: FeedUrls;
+      ecosystem: Ecosystem;
+      /** PyPI: the feeds polled; null for npm. */
+      feeds: FeedUrls | null;
+      /** npm: the registry whose package documents are polled, and how many packages are watched. */
+      registry: string | null;
+      watching: number | null;
       engine: 'sqlite' | 'postgres';
       workers: number;
       healthPort: number | null;
@@ -35,14 +45,23 @@ export type WatchEvent =
     }
   | {
       type: 'release-queued';
+      ecosystem: Ecosystem;
       project: string;
       version: string;
       source: SeenRelease['source'];
       published: string | null;
     }
-  | { type: 'alert-queued'; project: string; version: string; level: string; destinations: number }
+  | {
+      type: 'alert-queued';
+      ecosystem: Ecosystem;
+      project: string;
+      version: string;
+      level: string;
+      destinations: number;
+    }
   | {
       type: 'alert-sent';
+      ecosystem: Ecosystem;
       project: string;
       version: string;
       level: string;
@@ -51,6 +70,7 @@ export type WatchEvent =
     }
   | {
       type: 'alert-failed';
+      ecosystem: Ecosystem;
       project: string;
       version: string;
       level: string;
@@ -74,11 +94,27 @@ export type WatchEngine =
   /** Analyses are `pkghunt worker`s' job: the watcher enqueues to pg-boss and alerts on stored verdicts. */
   | { kind: 'postgres'; store: PostgresStore };
 
+/**
+ * What is watched: PyPI's feeds (RSS of releases and of new projects, the XML-RPC changelog), or
+ * npm package documents: each watched package's `time` lists every version with its publication
+ * time (the registry has no feed of new releases; see README, "npm").
+ */
+export type WatchSource =
+  | { ecosystem: 'pypi'; indexUrl: string; feeds: FeedUrls }
+  | {
+      ecosystem: 'npm';
+      /** The registry URL or directory, resolved. */
+      registry: string;
+      /** The packages watched (`--from`); null: the npm projects in the store, read on every poll. */
+      watchlist: readonly string[] | null;
+      /** Package documents fetched at once (default 4). */
+      concurrency?: number;
+    };
+
 export interface WatchOptions {
   engine: WatchEngine;
   state: WatchState;
-  indexUrl: string;
-  feeds: FeedUrls;
+  source: WatchSource;
   intervalMs: number;
   webhooks: readonly Webhook[];
   dashboardUrl: string | null;
@@ -123,7 +159,7 @@ function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
  */
 export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntError | null }> {
   const emit = options.onEvent ?? (() => {});
-  const { state, feeds, engine } = options;
+  const { state, source, engine } = options;
   const drainController = new AbortController();
   const onDrain = (): void => drainController.abort();
   options.drain.addEventListener('abort', onDrain, { once: true });
@@ -139,11 +175,17 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
     if (releases.length === 0) return;
     if (engine.kind === 'sqlite') {
       await engine.store.enqueue(
-        releases.map((r) => ({ project: r.name, version: r.version })),
+        releases.map((r) => ({ ecosystem: r.ecosystem ?? 'pypi', project: r.name, version: r.version })),
         { maxAttempts: engine.maxAttempts },
       );
     } else {
-      await engine.store.enqueue(releases.map((r) => ({ name: r.name, version: r.version })));
+      await engine.store.enqueue(
+        releases.map((r) => ({
+          name: r.name,
+          version: r.version,
+          ...(r.ecosystem ? { ecosystem: r.ecosystem } : {}),
+        })),
+      );
     }
   }
 
@@ -154,15 +196,16 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
 
   /** The versions of a project to analyse, read from its page (new projects, gap fill). */
   async function fromProjectPage(
+    indexUrl: string,
     project: string,
-    source: SeenRelease['source'],
+    how: SeenRelease['source'],
     since?: string,
   ): Promise<SeenRelease[]> {
     const result = await scheduleProject(engine.store, project, {
-      indexUrl: options.indexUrl,
+      indexUrl,
       ...(since !== undefined ? { since, allVersions: true } : {}),
     });
-    return result.versions.map((version) => ({ name: project, version, published: null, source }));
+    return result.versions.map((version) => ({ name: project, version, published: null, source: how }));
   }
 
   function feedError(source: string, error: unknown): void {
@@ -170,20 +213,104 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
     emit({ type: 'feed-error', source, code: e.code, message: e.message });
   }
 
+  /** Enqueues what a poll found (idempotent), records it as seen, THEN stores the positions. */
+  async function commitPoll(candidates: readonly SeenRelease[], saves: readonly [string, FeedPosition][]) {
+    const unique = new Map<string, SeenRelease>();
+    for (const c of candidates) if (!unique.has(seenKey(c))) unique.set(seenKey(c), c);
+    const releases = [...unique.values()];
+    await enqueue(releases);
+    for (const r of await state.recordSeen(releases)) {
+      emit({
+        type: 'release-queued',
+        ecosystem: r.ecosystem ?? 'pypi',
+        project: r.name,
+        version: r.version,
+        source: r.source,
+        published: r.published,
+      });
+    }
+    for (const [where, position] of saves) await state.savePosition(where, position);
+    lastPollAt = new Date().toISOString();
+  }
+
+  /**
+   * npm: one GET of each watched package's document; a version not seen before (by the stored
+   * position of that package) is new. A package polled for the first time gives its `latest`
+   * only; one the registry does not have yet gives every version once it appears.
+   */
+  async function pollNpm(npm: Extract<WatchSource, { ecosystem: 'npm' }>): Promise<void> {
+    const names = npm.watchlist ?? (await engine.store.selectProjects({ ecosystem: 'npm' }));
+    const candidates: SeenRelease[] = [];
+    const saves: [string, FeedPosition][] = [];
+    const limit = createLimiter(npm.concurrency ?? 4);
+    let polled = 0;
+    let invalid = 0;
+    await Promise.all(
+      names.map((name) =>
+        limit(async () => {
+          if (drain.aborted) return;
+          const where = `npm-packument:${name}@${npm.registry}`;
+          let versions: PackumentVersion[] | null = null;
+          let latest: string | null = null;
+          try {
+            const { packument } = await fetchPackument(npm.registry, name, { retries: 2, timeoutMs: 30_000 });
+            versions = npmReleases(packument);
+            latest = packument['dist-tags'].latest ?? null;
+          } catch (error) {
+            if (toPkghuntError(error).code !== 'PACKAGE_NOT_FOUND') {
+              feedError(where, error);
+              return; // polled again next time: its position is not saved
+            }
+          }
+          polled++;
+          const position = await state.getPosition(where);
+          const plan = planPackumentPoll(position, versions, { latest });
+          for (const v of plan.fresh) {
+            const seen = SeenRelease.safeParse({
+              name,
+              version: v.version,
+              published: v.published,
+              source: 'npm-packument',
+              ecosystem: 'npm',
+            });
+            if (seen.success) candidates.push(seen.data);
+            else invalid++;
+          }
+          if (position === null || JSON.stringify(position) !== JSON.stringify(plan.next))
+            saves.push([where, plan.next]);
+        }),
+      ),
+    );
+    emit({
+      type: 'feed-polled',
+      source: `npm-packuments:${npm.registry}`,
+      items: names.length,
+      fresh: candidates.length,
+      invalid,
+    });
+    await commitPoll(candidates, saves);
+    if (polled > 0 || names.length === 0) lastPollOk = Date.now();
+  }
+
   async function pollOnce(): Promise<void> {
+    if (source.ecosystem === 'npm') {
+      await pollNpm(source);
+      return;
+    }
+    const { feeds, indexUrl } = source;
     const candidates: SeenRelease[] = [];
     const saves: [string, FeedPosition][] = [];
     let changelogOk = false;
     let anyOk = false;
 
     if (feeds.changelog !== null) {
-      const source = `changelog:${feeds.changelog}`;
+      const changelogSource = `changelog:${feeds.changelog}`;
       try {
-        const position = (await state.getPosition(source)) ?? EMPTY_POSITION;
+        const position = (await state.getPosition(changelogSource)) ?? EMPTY_POSITION;
         if (position.serial === null) {
           // The first start begins at the current serial; the RSS windows give the recent releases.
           saves.push([
-            source,
+            changelogSource,
             { ...position, serial: await fetchLastSerial(feeds.changelog, { signal: drain }) },
           ]);
         } else {
@@ -197,13 +324,19 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
               source: 'changelog',
             });
           const serial = events.reduce((max, e) => Math.max(max, e.serial), position.serial);
-          saves.push([source, { ...position, serial }]);
-          emit({ type: 'feed-polled', source, items: events.length, fresh: releases.length, invalid: 0 });
+          saves.push([changelogSource, { ...position, serial }]);
+          emit({
+            type: 'feed-polled',
+            source: changelogSource,
+            items: events.length,
+            fresh: releases.length,
+            invalid: 0,
+          });
         }
         changelogOk = true;
         anyOk = true;
       } catch (error) {
-        feedError(source, error);
+        feedError(changelogSource, error);
       }
     }
 
@@ -240,7 +373,7 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
           for (const project of new Set(feed.items.map((i) => i.name))) {
             try {
               candidates.push(
-                ...(await fromProjectPage(project, 'project-page', plan.gap.after ?? undefined)),
+                ...(await fromProjectPage(indexUrl, project, 'project-page', plan.gap.after ?? undefined)),
               );
             } catch (error) {
               feedError(`project-page:${project}`, error);
@@ -277,7 +410,7 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
       let complete = true;
       for (const item of plan.fresh) {
         try {
-          candidates.push(...(await fromProjectPage(item.name, 'new-project')));
+          candidates.push(...(await fromProjectPage(indexUrl, item.name, 'new-project')));
         } catch (error) {
           feedError(`project-page:${item.name}`, error);
           complete = false; // polled again next time: its position is not saved
@@ -289,21 +422,7 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
       feedError(projectsSource, error);
     }
 
-    const unique = new Map<string, SeenRelease>();
-    for (const c of candidates) if (!unique.has(releaseKey(c))) unique.set(releaseKey(c), c);
-    const releases = [...unique.values()];
-    await enqueue(releases);
-    for (const r of await state.recordSeen(releases)) {
-      emit({
-        type: 'release-queued',
-        project: r.name,
-        version: r.version,
-        source: r.source,
-        published: r.published,
-      });
-    }
-    for (const [source, position] of saves) await state.savePosition(source, position);
-    lastPollAt = new Date().toISOString();
+    await commitPoll(candidates, saves);
     if (anyOk) lastPollOk = Date.now();
   }
 
@@ -313,11 +432,15 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
       if (rows.length === 0) return;
       for (const row of rows) {
         const flagged = row.record.verdict !== undefined && row.record.verdict.level !== 'clean';
+        // The download providers count PyPI's downloads only.
         const downloads =
-          flagged && options.downloads ? await options.downloads(row.project).catch(() => null) : null;
+          flagged && row.ecosystem === 'pypi' && options.downloads
+            ? await options.downloads(row.project).catch(() => null)
+            : null;
         const alert = buildAlert(row.record, {
           project: row.project,
           version: row.version,
+          ecosystem: row.ecosystem,
           dashboardUrl: options.dashboardUrl,
           downloads,
         });
@@ -328,6 +451,7 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
         if (alert !== null) {
           emit({
             type: 'alert-queued',
+            ecosystem: row.ecosystem,
             project: alert.project,
             version: alert.version,
             level: alert.level,
@@ -347,10 +471,12 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
         if (hook === undefined) continue;
         const result = await sendAlert(row.alert, hook);
         const { project, version, level } = row.alert;
+        const ecosystem = row.alert.ecosystem ?? 'pypi';
         if (result.ok) {
           await state.markSent(row.id);
           emit({
             type: 'alert-sent',
+            ecosystem,
             project,
             version,
             level,
@@ -365,6 +491,7 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
           await state.markFailed(row.id, { error: result.error, retryAfterMs: retryInMs });
           emit({
             type: 'alert-failed',
+            ecosystem,
             project,
             version,
             level,
@@ -413,7 +540,10 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
 
   emit({
     type: 'watch-start',
-    feeds,
+    ecosystem: source.ecosystem,
+    feeds: source.ecosystem === 'pypi' ? source.feeds : null,
+    registry: source.ecosystem === 'npm' ? source.registry : null,
+    watching: source.ecosystem === 'npm' ? (source.watchlist?.length ?? null) : null,
     engine: engine.kind,
     workers: engine.kind === 'sqlite' ? engine.pool.workers : 0,
     healthPort: health?.port ?? null,

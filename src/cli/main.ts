@@ -1,21 +1,31 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../app/analyze.ts';
-import { registerAnalyze } from './commands/analyze.ts';
-import { registerDiff } from './commands/diff.ts';
-import { registerDownloads } from './commands/downloads.ts';
-import { registerEval } from './commands/eval.ts';
-import { registerExport } from './commands/export.ts';
-import { registerHunt } from './commands/hunt.ts';
-import { registerIndex } from './commands/index-sync.ts';
-import { registerQuery } from './commands/query.ts';
-import { registerReport } from './commands/report.ts';
-import { registerReportDraft } from './commands/report-draft.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerShow } from './commands/show.ts';
-import { registerTriage } from './commands/triage.ts';
-import { registerWatch } from './commands/watch.ts';
-import { registerWorker } from './commands/worker.ts';
 import { EXIT } from './exit-codes.ts';
+
+type Register = (program: Command, setExit: (code: number) => void) => void;
+
+/**
+ * Every command, in the order of `--help`, loaded on demand: a run of one command loads only its
+ * own modules (the CLI's start-up is paid by every hunt and analyze; the dashboard's web server or
+ * the feed parsers are not needed for those).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  analyze: async () => (await import('./commands/analyze.ts')).registerAnalyze,
+  worker: async () => (await import('./commands/worker.ts')).registerWorker,
+  index: async () => (await import('./commands/index-sync.ts')).registerIndex,
+  hunt: async () => (await import('./commands/hunt.ts')).registerHunt,
+  show: async () => (await import('./commands/show.ts')).registerShow,
+  query: async () => (await import('./commands/query.ts')).registerQuery,
+  export: async () => (await import('./commands/export.ts')).registerExport,
+  report: async () => (await import('./commands/report.ts')).registerReport,
+  diff: async () => (await import('./commands/diff.ts')).registerDiff,
+  eval: async () => (await import('./commands/eval.ts')).registerEval,
+  downloads: async () => (await import('./commands/downloads.ts')).registerDownloads,
+  watch: async () => (await import('./commands/watch.ts')).registerWatch,
+  'report-draft': async () => (await import('./commands/report-draft.ts')).registerReportDraft,
+  serve: async () => (await import('./commands/serve.ts')).registerServe,
+  triage: async () => (await import('./commands/triage.ts')).registerTriage,
+};
 
 /** The CLI: a thin shell that parses flags and hands over to the programmatic API in src/app. */
 async function main(argv: string[]): Promise<number> {
@@ -28,28 +38,13 @@ async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  registerAnalyze(program, (code) => {
-    exitCode = code;
-  });
-  registerWorker(program, (code) => {
-    exitCode = code;
-  });
-  for (const register of [
-    registerIndex,
-    registerHunt,
-    registerShow,
-    registerQuery,
-    registerExport,
-    registerReport,
-    registerDiff,
-    registerEval,
-    registerDownloads,
-    registerWatch,
-    registerReportDraft,
-    registerServe,
-    registerTriage,
-  ]) {
-    register(program, (code) => {
+  // The command named first is the one that runs; anything else (help, a flag, a typo) needs all.
+  const named = argv[2];
+  const loaders =
+    named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]] : Object.values(COMMANDS);
+  for (const load of loaders) {
+    if (load === undefined) continue;
+    (await load())(program, (code) => {
       exitCode = code;
     });
   }

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   FEED_UNSUPPORTED: 'the index offers no feed of new releases (e.g. a file:// index) and none was given',
   FEED_UNAVAILABLE: 'a feed or changelog of the index could not be reached',
   FEED_BAD_RESPONSE: 'a feed or changelog answered with something unparsable',
+  LISTING_UNSUPPORTED:
+    'the registry offers no list of its packages (no search endpoint, not a directory): give a list of names',
   TRIAGE_DISABLED: 'the dashboard has no token configured, so triage decisions are refused (read-only)',
   TRIAGE_UNAUTHORIZED: 'a triage decision came without the right Bearer token',
   SERVE_FAILED: 'the dashboard server could not start (address in use, bad host or port)',

@@ -11,6 +11,8 @@ export type ReporterEvent =
   | { type: 'phase-output'; runId: string; phase: PhaseName; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'phase-end'; runId: string; phase: PhaseName; status: PhaseStatus; durationMs: number }
   | { type: 'analysis-end'; runId: string; name: string; version: string | null; ok: boolean }
+  /** Wall time of one stage of an analysis (set-up, a phase's run, parsing, teardown...): for profiling. */
+  | { type: 'stage'; runId: string; stage: string; durationMs: number }
   | { type: 'warning'; message: string; code?: string }
   | HuntEvent;
 

@@ -197,6 +197,71 @@ describe('dashboard API (fastify inject, real SQLite store)', () => {
     assert.match(exported.file.commands[0]?.reason ?? '', /triage #\d+ by ana/);
   });
 
+  test('a confirmed release opens its report draft: its own page and downloads, escaped, read-only', async () => {
+    const s = await open(TOKEN);
+    try {
+      const confirm = await s.app.inject({
+        method: 'POST',
+        url: '/api/triage',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { project: 'ph-evil', version: '1.0.0', label: 'confirmed_malicious' },
+      });
+      assert.equal(confirm.statusCode, 201);
+      const pkg = (await s.app.inject({ url: '/package/ph-evil/1.0.0' })).body;
+      assert.match(pkg, /<a id="report-draft-link" href="\/package\/ph-evil\/1\.0\.0\/report-draft">/);
+      const queue = (await s.app.inject({ url: '/triage?decision=confirmed_malicious' })).body;
+      assert.match(
+        queue,
+        /<a class="draft-link" href="\/package\/ph-evil\/1\.0\.0\/report-draft">report draft<\/a>/,
+      );
+
+      const page = await s.app.inject({ url: '/package/ph-evil/1.0.0/report-draft' });
+      assert.equal(page.statusCode, 200);
+      assert.equal(page.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+      assert.deepEqual(page.body.match(/<script[^>]*>/g), ['<script src="/assets/dashboard.js" defer>']);
+      assert.ok(!/<img|<b>|<i>/.test(page.body), 'no package string became markup');
+      assert.ok(
+        page.body.includes('&lt;script&gt;window.__xss=1&lt;/script&gt;'),
+        'argv in the email, as text',
+      );
+      assert.match(
+        page.body,
+        /<pre class="draft-osv">[^<]*&quot;id&quot;: &quot;MAL-0000-pkghunt-ph-evil-1\.0\.0&quot;/,
+      );
+
+      const email = await s.app.inject({ url: '/api/packages/ph-evil/1.0.0/report-draft/email.txt' });
+      assert.equal(email.statusCode, 200);
+      assert.equal(email.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.equal(email.headers['x-content-type-options'], 'nosniff');
+      assert.match(
+        String(email.headers['content-disposition']),
+        /^attachment; filename="report-ph-evil-1\.0\.0\.txt"$/,
+      );
+      assert.match(email.body, /ph-evil/);
+      const osv = await s.app.inject({ url: '/api/packages/ph-evil/1.0.0/report-draft/osv.json' });
+      assert.equal(osv.json().id, 'MAL-0000-pkghunt-ph-evil-1.0.0');
+      assert.match(
+        String(osv.headers['content-disposition']),
+        /filename="MAL-0000-pkghunt-ph-evil-1\.0\.0\.json"/,
+      );
+
+      // Not confirmed: no draft anywhere; reading needs no token, writing does.
+      for (const url of [
+        '/package/ph-quiet/2.0/report-draft',
+        '/api/packages/ph-quiet/2.0/report-draft/email.txt',
+        '/api/packages/ph-quiet/2.0/report-draft/osv.json',
+      ]) {
+        assert.equal((await s.app.inject({ url })).statusCode, 404, url);
+      }
+      assert.equal(
+        (await s.app.inject({ method: 'POST', url: '/package/ph-evil/1.0.0/report-draft' })).statusCode,
+        404,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
   test('search finds releases by name, host, DNS name, command and file path', async () => {
     const s = await open(null);
     try {

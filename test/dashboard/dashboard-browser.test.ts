@@ -4,16 +4,19 @@
  * bytes carry HTML and script tags, plus ph-demo-pure and ph-demo-ci-exfil. Checks that all of it
  * shows as text only (no dialog, no injected element, the `window.__xss` canary never set), that
  * the hex view shows the binary bytes, that a verdict stored by another process appears live, and
- * that a triage decision made in the page needs the token and opens the report draft.
+ * that a triage decision made in the page needs the token and opens the report draft, and that the
+ * package page shows the download count of a stats API on loopback.
  * Writes out/screenshots/{overview,triage,package}.png.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { openSqliteStore } from '../../src/adapters/store/sqlite-store.ts';
@@ -25,14 +28,20 @@ const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789';
 const SCREENSHOTS = join(PROJECT_ROOT, 'out/screenshots');
 
-function startServe(db: string): Promise<{ child: ChildProcess; url: string }> {
+function startServe(db: string, statsUrl: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       join(PROJECT_ROOT, 'bin/pkghunt'),
       ['serve', '--db', db, '--port', '0', '--poll', '0.3'],
       {
         cwd: PROJECT_ROOT,
-        env: { ...process.env, PKGHUNT_SERVE_TOKEN: TOKEN },
+        env: {
+          ...process.env,
+          PKGHUNT_SERVE_TOKEN: TOKEN,
+          PKGHUNT_STATS_URL: statsUrl,
+          PKGHUNT_GCP_PROJECT: '',
+          GOOGLE_APPLICATION_CREDENTIALS: '',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -79,6 +88,7 @@ describe('dashboard in headless chromium', () => {
   let dir: string;
   let db: string;
   let serve: { child: ChildProcess; url: string };
+  let stats: FastifyInstance;
   let browser: Browser;
   let page: Page;
   const dialogs: string[] = [];
@@ -106,7 +116,15 @@ describe('dashboard in headless chromium', () => {
       '1',
     ]);
     assert.equal(hunt.code, 0, hunt.stderr.slice(-3000));
-    serve = await startServe(db);
+    // Download counts come from a stats API on loopback (pypistats-compatible shape).
+    stats = Fastify();
+    stats.get('/api/packages/ph-test-xss/recent', async () => ({
+      data: { last_day: 1, last_week: 10, last_month: 1234 },
+      package: 'ph-test-xss',
+      type: 'recent_downloads',
+    }));
+    await stats.listen({ host: '127.0.0.1', port: 0 });
+    serve = await startServe(db, `http://127.0.0.1:${(stats.server.address() as AddressInfo).port}/`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -128,6 +146,7 @@ describe('dashboard in headless chromium', () => {
       serve.child.kill('SIGTERM');
       await exited;
     }
+    await stats?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -167,6 +186,10 @@ describe('dashboard in headless chromium', () => {
     );
     assert.ok(text.includes('/home/builder/<b>xss-file<i>.txt'), 'file name as text');
     assert.ok(text.includes('POST /<script>window.__xss=3</script> HTTP/1.1'), 'payload as text');
+    assert.match(
+      (await page.locator('#downloads').textContent()) ?? '',
+      /^1,234 over the last 30 days .*from the stats API at 127\.0\.0\.1:\d+ \(stats-api\)$/,
+    );
     const hex = (await page.locator('pre.hex').first().textContent()) ?? '';
     // The hex column of each 16-byte line (offset, two spaces, 47 characters of hex pairs).
     const pairs = hex
@@ -201,6 +224,19 @@ describe('dashboard in headless chromium', () => {
     await form.locator('button').click();
     await form.locator('.saved', { hasText: 'saved: confirmed malicious' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'triage.png'), fullPage: true });
+    assert.deepEqual(await injectionReport(page, dialogs), CLEAN);
+
+    // The confirmation offers the report draft at once: its page shows the email and OSV record as text.
+    await form.locator('.saved a', { hasText: 'open the report draft' }).click();
+    await page.locator('pre.draft-email').waitFor();
+    assert.equal(await page.title(), 'Report draft: ph-test-xss 1.0.0 - pkghunt');
+    const email = (await page.locator('pre.draft-email').textContent()) ?? '';
+    assert.match(email, /ph-test-xss/);
+    assert.match(email, /downloaded 1234 times in the last 30 days/);
+    assert.match(
+      (await page.locator('pre.draft-osv').textContent()) ?? '',
+      /"id": "MAL-0000-pkghunt-ph-test-xss-1\.0\.0"/,
+    );
     assert.deepEqual(await injectionReport(page, dialogs), CLEAN);
 
     await page.goto(`${serve.url}/package/ph-test-xss/1.0.0`);

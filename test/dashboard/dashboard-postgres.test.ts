@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildDashboardServer } from '../../src/adapters/dashboard/server.ts';
+import { loadAllowlist } from '../../src/adapters/detect/load-allowlist.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/adapters/store/postgres-store.ts';
 import { openPostgresDashboardStore } from '../../src/adapters/store/triage-postgres.ts';
+import { enrichRecord } from '../../src/app/enrich-record.ts';
+import { readStoreDecisions, withTriageFeed } from '../../src/app/triage-feed.ts';
 import { recordFacts } from '../../src/core/behaviour/record-facts.ts';
+import { evaluateRecord } from '../../src/core/detect/evaluate-record.ts';
 import type { BehaviourRecord } from '../../src/core/record/schema.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { makeRecord } from '../store/make-record.ts';
 import { cleanRecord, hostileRecord, maliciousRecord } from './fill-store.ts';
 
 const TOKEN = 'pg-test-token-0123456789abcdef';
@@ -94,4 +99,49 @@ test('the dashboard reads, filters, searches and stores decisions on PostgreSQL 
     await app.close();
     await dashboard.close();
   }
+});
+
+test("a worker's store reads the decisions on PostgreSQL: a false positive is dismissed in the next release", async () => {
+  const allowlist = await loadAllowlist();
+  const release = (version: string): BehaviourRecord => {
+    const record = makeRecord('ph-pgfeed', version, {
+      connections: [
+        {
+          protocol: 'tcp',
+          ip: '127.53.0.9',
+          port: 443,
+          hostname: 'telemetry.pgfeed.example',
+          sent_bytes: 3,
+          sent_preview: 'GET',
+          http: null,
+          tls_sni: null,
+          time: 0.5,
+          pids: [7],
+          by: [{ kind: 'package', distribution: 'ph-pgfeed', method: 'process-tree' }],
+        },
+      ],
+    });
+    return { ...record, verdict: evaluateRecord(record, { allowlist }) };
+  };
+  await storeAll(store, [release('1.0')]);
+  const dashboard = await openPostgresDashboardStore(pgServer.url);
+  const app = await buildDashboardServer({ results: store, dashboard, source: 'pg', token: TOKEN });
+  try {
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/api/triage',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { project: 'ph-pgfeed', version: '1.0', rule: 'net.outbound', label: 'false_positive' },
+    });
+    assert.equal(posted.statusCode, 201, posted.body);
+  } finally {
+    await app.close();
+    await dashboard.close();
+  }
+  // As `pkghunt worker` opens its store (src/cli/commands/worker.ts), then scores as runWorker does.
+  const fed = withTriageFeed(store, () => readStoreDecisions({ postgres: pgServer.url }));
+  const enriched = await enrichRecord(release('2.0'), { store: fed, population: null, allowlist });
+  const outbound = enriched.verdict?.findings.find((f) => f.rule === 'net.outbound');
+  assert.equal(outbound?.points, 0);
+  assert.match(outbound?.dismissed ?? '', /false positive in triage \(#\d+ on 1\.0\)/);
 });

@@ -267,6 +267,38 @@ test('garbage on the DNS and sinkhole ports does not stop the services', async (
   assert.deepEqual(sandbox.parseErrors(), []);
 });
 
+test('settle() returns once what reached netsvc is recorded, without closing it', async (t) => {
+  const sandbox = await createNetworkSandbox({ id: 'e2e-settle', indexSocketPath: socketPath });
+  t.after(() => sandbox.close().catch(() => {}));
+  const idle = performance.now();
+  await sandbox.settle();
+  assert.ok(performance.now() - idle < 1000, 'an idle netsvc answers at once');
+  // The client is gone (its sockets closed) before settle(), as a phase's processes are.
+  await py(
+    sandbox.name,
+    [
+      'import socket',
+      "c=socket.create_connection(('192.0.2.7',8080),timeout=3); c.sendall(b'GET /settle HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'); c.recv(100); c.close()",
+      "socket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(b'late udp',('192.0.2.8',7777))",
+      "d=socket.create_connection(('192.0.2.9',9),timeout=3); d.sendall(b'no answer'); d.close()",
+    ].join('\n'),
+  );
+  await sandbox.settle();
+  const events = sandbox.events();
+  assert.equal(tcpTo(events, '192.0.2.7', 8080).length, 1);
+  assert.equal(tcpTo(events, '192.0.2.9', 9).length, 1);
+  assert.ok(events.some((e) => e.type === 'udp' && e.ip === '192.0.2.8' && e.port === 7777));
+  assert.ok(
+    events.every((e) => (e.type as string) !== 'synced'),
+    'sync answers are not capture events',
+  );
+  // Still serving after a settle, and a second settle works.
+  await py(sandbox.name, "import socket; c=socket.create_connection(('192.0.2.10',1),timeout=3); c.close()");
+  await sandbox.settle();
+  assert.equal(tcpTo(sandbox.events(), '192.0.2.10', 1).length, 1);
+  assert.deepEqual(sandbox.parseErrors(), []);
+});
+
 test('many concurrent connections are all recorded, and DNS over IPv6 is answered', async (t) => {
   const sandbox = await createNetworkSandbox({ id: 'e2e-many', indexSocketPath: socketPath });
   t.after(() => sandbox.close().catch(() => {}));

@@ -160,11 +160,25 @@ test('the views answer the study questions from the stored facts', async () => {
     assert.ok(job);
     assert.equal(await store.complete(job.id, 'w', { record, facts: recordFacts(record), traces: [] }), true);
     assert.deepEqual(await store.query('connected'), [
-      { project: 'evil', version: '1', host: 'c2.example', ip: '127.53.0.1', port: 443, protocol: 'tcp' },
+      {
+        ecosystem: 'pypi',
+        project: 'evil',
+        version: '1',
+        host: 'c2.example',
+        ip: '127.53.0.1',
+        port: 443,
+        protocol: 'tcp',
+      },
     ]);
     assert.deepEqual(await store.query('dns'), [{ name: 'c2.example', packages: 1 }]);
     assert.deepEqual(await store.query('commands'), [
-      { project: 'evil', version: '1', phase: 'install', command: 'curl http://c2.example' },
+      {
+        ecosystem: 'pypi',
+        project: 'evil',
+        version: '1',
+        phase: 'install',
+        command: 'curl http://c2.example',
+      },
     ]);
   });
 });

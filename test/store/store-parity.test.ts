@@ -166,6 +166,7 @@ test('SQLite and PostgreSQL give the same answers: views, selection, releases, r
     // evil 2.0 does nothing and is clean.
     assert.deepEqual(fromSqlite.suspicious, [
       {
+        ecosystem: 'pypi',
         project: 'evil',
         version: '1.0',
         verdict_level: 'suspicious',

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { html } from '../../core/dashboard/html.ts';
 import { layout } from '../../core/dashboard/pages/layout.ts';
 import { renderOverviewPage } from '../../core/dashboard/pages/overview-page.ts';
-import { renderPackagePage } from '../../core/dashboard/pages/package-page.ts';
+import { type DownloadsView, renderPackagePage } from '../../core/dashboard/pages/package-page.ts';
+import { renderReportDraftPage } from '../../core/dashboard/pages/report-draft-page.ts';
 import { renderSearchPage } from '../../core/dashboard/pages/search-page.ts';
 import { renderTriagePage } from '../../core/dashboard/pages/triage-page.ts';
 import type { Allowlist } from '../../core/detect/allowlist.ts';
@@ -55,6 +56,11 @@ export interface DashboardServerOptions {
   now?: () => Date;
   /** For the report draft of confirmed releases. */
   draft?: { to: string | null; indexUrl: string | null; allowlist?: Allowlist };
+  /**
+   * The download count of a project (app/dashboard-downloads.ts: cached, bounded wait, never
+   * throws); absent: the package page says the server does not look them up.
+   */
+  downloads?: (project: string, ecosystem: 'pypi' | 'npm') => Promise<DownloadsView>;
 }
 
 /** Empty form fields (GET forms send them) are absent values. */
@@ -119,6 +125,11 @@ export function triageFilter(query: z.infer<typeof TriageQuery>): TriageFilter {
   };
 }
 
+/** A download's file name: nothing a header could be split or quoted with. */
+function _fileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 function _digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
@@ -176,7 +187,26 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
     return { project, record };
   }
 
-  async function draftFor(project: string, version: string, record: BehaviourRecord) {
+  async function downloadsOf(record: BehaviourRecord): Promise<DownloadsView> {
+    if (options.downloads === undefined) {
+      return {
+        known: false,
+        days: 30,
+        provider: null,
+        source: null,
+        reason: 'this server does not look them up',
+      };
+    }
+    return options.downloads(record.package.name, record.package.ecosystem);
+  }
+
+  /** The release's decisions, and its report draft once it is confirmed malicious. */
+  async function draftFor(
+    project: string,
+    version: string,
+    record: BehaviourRecord,
+    downloads: DownloadsView,
+  ) {
     const decisions = await options.dashboard.decisions(project, version);
     const release = decisions.find((d) => d.rule === null);
     if (release?.label !== 'confirmed_malicious') return { decisions, draft: null };
@@ -185,8 +215,22 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
       to: d?.to ?? null,
       indexUrl: d?.indexUrl ?? null,
       ...(d?.allowlist ? { allowlist: d.allowlist } : {}),
+      downloads: downloads.known
+        ? { count: downloads.count, days: downloads.days, provider: downloads.provider }
+        : null,
     });
     return { decisions, draft };
+  }
+
+  async function confirmedDraft(params: { name: string; version: string }) {
+    const { project, record } = await loadRecord(params.name, params.version);
+    const { draft } = await draftFor(project, params.version, record, await downloadsOf(record));
+    if (draft === null) {
+      throw new PkghuntError('PACKAGE_NOT_FOUND', `${project} ${params.version} is not confirmed malicious`, {
+        hint: 'A report draft is offered once an analyst confirms the release as malicious.',
+      });
+    }
+    return { project, draft };
   }
 
   function requireToken(request: FastifyRequest): void {
@@ -310,7 +354,8 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
     const params = _parse(PackageParams, request.params, 'package');
     const { project, record } = await loadRecord(params.name, params.version);
     const previous = await options.results.previousRecord(project, params.version);
-    const { decisions, draft } = await draftFor(project, params.version, record);
+    const downloads = await downloadsOf(record);
+    const { decisions, draft } = await draftFor(project, params.version, record, downloads);
     return reply.type('text/html; charset=utf-8').send(
       renderPackagePage({
         record,
@@ -319,10 +364,18 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
         decisions,
         diff: previous === null ? null : diffRecords(previous, record),
         draft,
-        downloads: null,
+        downloads,
         triageEnabled,
       }),
     );
+  });
+
+  app.get('/package/:name/:version/report-draft', async (request, reply) => {
+    const params = _parse(PackageParams, request.params, 'package');
+    const { project, draft } = await confirmedDraft(params);
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(renderReportDraftPage({ draft, project, version: params.version, triageEnabled }));
   });
 
   // ---- JSON API ----
@@ -365,7 +418,7 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
   app.get('/api/packages/:name/:version/record.json', async (request, reply) => {
     const params = _parse(PackageParams, request.params, 'package');
     const { project, record } = await loadRecord(params.name, params.version);
-    const file = `${project}-${params.version}.json`.replace(/[^A-Za-z0-9._-]/g, '_');
+    const file = _fileName(`${project}-${params.version}.json`);
     return reply
       .type('application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="${file}"`)
@@ -373,15 +426,34 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
   });
 
   app.get('/api/packages/:name/:version/report-draft', async (request) => {
+    return (await confirmedDraft(_parse(PackageParams, request.params, 'package'))).draft;
+  });
+
+  app.get('/api/packages/:name/:version/report-draft/email.txt', async (request, reply) => {
     const params = _parse(PackageParams, request.params, 'package');
-    const { project, record } = await loadRecord(params.name, params.version);
-    const { draft } = await draftFor(project, params.version, record);
-    if (draft === null) {
-      throw new PkghuntError('PACKAGE_NOT_FOUND', `${project} ${params.version} is not confirmed malicious`, {
-        hint: 'A report draft is offered once an analyst confirms the release as malicious.',
-      });
-    }
-    return draft;
+    const { project, draft } = await confirmedDraft(params);
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header(
+        'content-disposition',
+        `attachment; filename="${_fileName(`report-${project}-${params.version}.txt`)}"`,
+      )
+      .send(draft.email);
+  });
+
+  app.get('/api/packages/:name/:version/report-draft/osv.json', async (request, reply) => {
+    const { draft } = await confirmedDraft(_parse(PackageParams, request.params, 'package'));
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${_fileName(`${draft.osv.id}.json`)}"`)
+      .send(`${JSON.stringify(draft.osv, null, 2)}\n`);
+  });
+
+  app.get('/api/downloads/:name', async (request) => {
+    const { name } = _parse(z.object({ name: z.string().min(1).max(200) }), request.params, 'package');
+    const record = await options.results.getRecord(normalizeName(name));
+    if (record === null) throw new PkghuntError('PACKAGE_NOT_FOUND', `No stored result for ${name}`);
+    return downloadsOf(record);
   });
 
   app.get('/api/decisions', async () => ({ decisions: await options.dashboard.allDecisions() }));

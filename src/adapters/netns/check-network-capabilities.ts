@@ -2,6 +2,9 @@ import { PkghuntError } from '../../core/errors.ts';
 import { defaultPython } from './default-python.ts';
 import { runCommand } from './run-command.ts';
 
+/** Tools found per interpreter: checked once per process (three spawns per analysis otherwise). */
+const checked = new Map<string, Promise<void>>();
+
 /**
  * Fails early, with a hint, when the host cannot build a network sandbox: root is needed for
  * network namespaces, `ip` and `nft` to set them up, python3 to run sandbox/netsvc.py.
@@ -13,6 +16,18 @@ export async function checkNetworkCapabilities(options: { python?: string } = {}
     });
   }
   const python = options.python ?? defaultPython();
+  let check = checked.get(python);
+  if (check === undefined) {
+    check = _checkTools(python).catch((error: unknown) => {
+      checked.delete(python);
+      throw error;
+    });
+    checked.set(python, check);
+  }
+  await check;
+}
+
+async function _checkTools(python: string): Promise<void> {
   const tools: { argv: string[]; name: string; hint: string }[] = [
     { argv: ['ip', '-V'], name: 'ip', hint: 'Install iproute2: apt-get install -y iproute2' },
     { argv: ['nft', '--version'], name: 'nft', hint: 'Install nftables: apt-get install -y nftables' },

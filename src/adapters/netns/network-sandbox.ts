@@ -1,6 +1,7 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { PkghuntError } from '../../core/errors.ts';
 import { buildNftRuleset, type NetServicePorts } from '../../core/net/build-nft-ruleset.ts';
 import { CaptureEvent } from '../../core/net/capture-event.ts';
@@ -29,6 +30,10 @@ export const NETSVC_PRIVILEGES = [
 ] as const;
 const DEFAULT_PORTS: NetServicePorts = { dnsPort: 10053, tcpPort: 10080, udpPort: 10081, indexPort: 10082 };
 const READY_TIMEOUT_MS = 5000;
+/** netsvc answers a sync within 2 s (its own bound); past this, events are taken as they are. */
+const SETTLE_TIMEOUT_MS = 2500;
+/** netsvc's answer to `sync ID` on its stdin: every event before it is out. */
+const SyncedLine = z.object({ type: z.literal('synced'), id: z.number().int() });
 const STOP_TIMEOUT_MS = 3000;
 const STDERR_KEEP = 4096;
 
@@ -41,10 +46,21 @@ export interface NetworkSandbox {
   readonly dnsAddress: '127.0.0.1';
   /** Every capture event parsed so far (the `ready` event first). */
   events(): CaptureEvent[];
+  /**
+   * Resolves once netsvc has recorded everything that reached it so far (no datagram or connection
+   * waiting, no handler running): call after a phase's processes are dead to split events by phase.
+   */
+  settle(): Promise<void>;
   /** Lines netsvc wrote that did not parse (CAPTURE_PARSE errors); counted, never fatal. */
   parseErrors(): PkghuntError[];
   /** Stops netsvc, collects its last events and deletes the namespace. Safe to call twice. */
   close(): Promise<CaptureEvent[]>;
+  /** Whether netsvc still runs (a namespace made ahead of time is checked before it is used). */
+  alive(): boolean;
+  /** false: netsvc does not keep the process alive (a spare waiting for its analysis). */
+  keepProcessAlive(keep: boolean): void;
+  /** At process exit, when nothing async can run: kills netsvc, deletes the namespace. */
+  abandonSync(): void;
 }
 
 let _counter = 0;
@@ -92,7 +108,19 @@ export async function createNetworkSandbox(options: {
     indexPort: ports.indexPort,
     dnsAddress: '127.0.0.1',
     events: () => [...running.events],
+    settle: () => running.settle(),
     parseErrors: () => [...running.parseErrors],
+    alive: () => running.alive(),
+    keepProcessAlive: (keep) => running.keepProcessAlive(keep),
+    abandonSync() {
+      if (closing !== null) return;
+      running.killSync();
+      try {
+        execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore', timeout: 5000 });
+      } catch {
+        // cleanupStaleNetns removes it at the next hunt.
+      }
+    },
     close() {
       closing ??= (async () => {
         await running.stop();
@@ -117,7 +145,11 @@ interface _NetService {
   events: CaptureEvent[];
   parseErrors: PkghuntError[];
   ready: Promise<void>;
+  settle(): Promise<void>;
   stop(): Promise<void>;
+  alive(): boolean;
+  keepProcessAlive(keep: boolean): void;
+  killSync(): void;
 }
 
 function _startNetService(
@@ -140,6 +172,8 @@ function _startNetService(
   );
   const events: CaptureEvent[] = [];
   const parseErrors: PkghuntError[] = [];
+  const syncs = new Map<number, () => void>();
+  let syncCounter = 0;
   let stderr = '';
   let lineNumber = 0;
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -169,6 +203,14 @@ function _startNetService(
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
       lineNumber += 1;
+      if (line.startsWith('{"type":"synced"')) {
+        const synced = SyncedLine.safeParse(_json(line));
+        if (synced.success) {
+          syncs.get(synced.data.id)?.();
+          syncs.delete(synced.data.id);
+          return;
+        }
+      }
       const event = _parseLine(line, lineNumber);
       if (event instanceof PkghuntError) {
         parseErrors.push(event);
@@ -187,6 +229,37 @@ function _startNetService(
     events,
     parseErrors,
     ready,
+    settle() {
+      if (child.exitCode !== null || child.signalCode !== null || child.stdin.destroyed)
+        return Promise.resolve();
+      syncCounter += 1;
+      const id = syncCounter;
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          syncs.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
+        syncs.set(id, done);
+        void exited.then(done);
+        child.stdin.write(`sync ${id}\n`);
+      });
+    },
+    alive: () => child.exitCode === null && child.signalCode === null,
+    keepProcessAlive(keep) {
+      if (keep) child.ref();
+      else child.unref();
+      // The pipes are sockets: each holds the event loop too.
+      for (const stream of [child.stdin, child.stdout, child.stderr]) {
+        const socket = stream as unknown as { ref?: () => void; unref?: () => void };
+        if (keep) socket.ref?.();
+        else socket.unref?.();
+      }
+    },
+    killSync() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
         child.kill('SIGTERM');
@@ -198,6 +271,14 @@ function _startNetService(
       }
     },
   };
+}
+
+function _json(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
 }
 
 function _parseLine(line: string, lineNumber: number): CaptureEvent | PkghuntError {

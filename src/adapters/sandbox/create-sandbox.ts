@@ -18,8 +18,8 @@ import { checkSandboxCapabilities, type SandboxCapabilities } from './capabiliti
 import { createCgroups, type SandboxCgroups } from './cgroups.ts';
 import { type LaunchResult, launch, type OutputStream } from './launch.ts';
 import { killUid, listPidsOfUid } from './proc-scan.ts';
-import { prepareRunDir, removeRunDir } from './run-dir.ts';
-import { parseRunnerResult } from './runner-result.ts';
+import { prepareRunDir, RUN_DIR_PARTS, removeRunDir } from './run-dir.ts';
+import { ImportPlan, parseRunnerResult } from './runner-result.ts';
 import { allocateUid, releaseUid } from './uid-lock.ts';
 
 export const DEFAULT_STATE_DIR = '/run/pkghunt';
@@ -79,6 +79,13 @@ export interface PhaseRun {
   distribution: { name: string; version: string; topLevel: string[] } | null;
   /** Install phase: the distributions in the venv afterwards (empty when the runner did not say). */
   installed: { name: string; version: string }[];
+  /**
+   * Where the phase's wall time went, ms (profiling only, never in the record): `launcher` (spawn
+   * to the runner's first line: tracer, cgroup join, netns, setpriv, bwrap, Python start-up), the
+   * runner's own steps (`venv`, `pip`, `reap`, `inspect`, `imports`, ...), `exit` (the runner's
+   * end to the launcher's exit), `after` (killing leftovers, reading counters).
+   */
+  timings: Record<string, number>;
 }
 
 export interface Sandbox {
@@ -150,7 +157,10 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const { id, limits } = options;
   const canaries = makeCanaries(options.canaryToken);
-  const runnerSource = await readFile(RUNNER_HOST_PATH, 'utf8');
+  // Run as `/pkghunt/runner.py`: `-I -S` (isolated, no site) spare it the site-packages' .pth files
+  // at each phase's start (the runner uses the standard library only; pip, its child, is started
+  // normally). The trace still knows it as the runner: its exec's file is SANDBOX_LAYOUT.runner.
+  const runnerSource = `#!${SANDBOX_LAYOUT.python} -IS\n${await readFile(RUNNER_HOST_PATH, 'utf8')}`;
   // The sandbox uid must traverse the state directory to reach its run directory, whoever made it
   // first (the socket and uid-lock directories are created 0700 with it): search bit only, no listing.
   await mkdir(stateDir, { recursive: true, mode: 0o711 });
@@ -164,6 +174,8 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const runDir = runDirOf(stateDir, id);
   let cgroups: SandboxCgroups | null = null;
   let destroyed = false;
+  /** The install phase's import plan, written read-only into the sandbox's /pkghunt for the import phase. */
+  let planWritten = false;
   const memoryBytes = Math.floor(limits.memory_mb * 1024 * 1024);
 
   async function killAll(): Promise<void> {
@@ -236,7 +248,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     command: readonly string[],
     execOptions: ExecOptions,
     runOptions: { resultFd: boolean; hardTimeoutMs: number },
-  ): Promise<{ launched: LaunchResult; limitsHit: LimitName[] }> {
+  ): Promise<{ launched: LaunchResult; limitsHit: LimitName[]; afterMs: number }> {
     if (destroyed) throw new PkghuntError('INTERNAL', `Cannot run in sandbox ${id}: it was destroyed`);
     const before = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
     const argv = execOptions.tracer.wrap(launcherArgv(command, execOptions.netns), {
@@ -259,6 +271,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       onOutput: execOptions.onOutput,
     });
     clearInterval(diskWatch);
+    const afterStarted = performance.now();
     // Nothing of this run may outlive it: the next phase starts from a clean process table.
     await killAll();
     const after = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
@@ -273,7 +286,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     );
     if (diskFull || enospc || (await _diskNearlyFull(runDir))) limitsHit.push('disk');
     if (launched.outputExceeded) limitsHit.push('output');
-    return { launched, limitsHit };
+    return { launched, limitsHit, afterMs: performance.now() - afterStarted };
   }
 
   return {
@@ -301,7 +314,6 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     async runPhase(phase, phaseOptions) {
       const distribution = phaseOptions.distributionName ?? _derivedDistribution(phaseOptions.target);
       const command = [
-        SANDBOX_LAYOUT.python,
         SANDBOX_LAYOUT.runner,
         phase,
         '--target',
@@ -311,13 +323,18 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
         ...(phaseOptions.noIndex === true ? ['--no-index'] : ['--index-url', phaseOptions.indexUrl]),
         ...(distribution === undefined ? [] : ['--distribution', distribution]),
         ...(phaseOptions.ecosystem === 'npm' ? ['--ecosystem', 'npm'] : []),
+        ...(phase === 'import' && planWritten
+          ? ['--plan', `${SANDBOX_LAYOUT.pkghuntDir}/${IMPORT_PLAN}`]
+          : []),
       ];
-      const { launched, limitsHit } = await run(command, phaseOptions, {
+      const { launched, limitsHit, afterMs } = await run(command, phaseOptions, {
         resultFd: true,
         hardTimeoutMs: phaseOptions.timeoutMs + RUNNER_GRACE_MS,
       });
       const parsed = parseRunnerResult(launched.result);
       const result = parsed.ok ? parsed.value : null;
+      const timings = _phaseTimings(launched, result?.timings, afterMs);
+      if (phase === 'install') planWritten = await _writeImportPlan(runDir, result?.import_plan);
       if (result?.timed_out === true && !limitsHit.includes('timeout')) limitsHit.unshift('timeout');
       const base = {
         exitCode: launched.exitCode,
@@ -339,6 +356,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
                 version: result.distribution.version,
                 topLevel: result.distribution.top_level,
               },
+        timings,
       };
       return {
         ...base,
@@ -347,6 +365,44 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     },
     destroy,
   };
+}
+
+const IMPORT_PLAN = 'import-plan.json';
+
+/**
+ * Puts the install phase's import plan where the import phase's runner reads it: the run dir's
+ * `pkghunt` part, root-owned and bound read-only at /pkghunt, so nothing in the sandbox can change
+ * it. Written only after the install phase's processes are gone; false when there is none.
+ */
+async function _writeImportPlan(runDir: string, raw: unknown): Promise<boolean> {
+  const target = join(runDir, RUN_DIR_PARTS.pkghunt, IMPORT_PLAN);
+  await unlink(target).catch(() => undefined);
+  const plan = ImportPlan.safeParse(raw);
+  if (!plan.success) return false;
+  // Without it the import phase reads the venv itself, as it always could.
+  return writeFile(target, JSON.stringify(plan.data), { mode: 0o644 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Splits a phase's wall time with the runner's own clock (same host clock: epoch seconds). */
+function _phaseTimings(
+  launched: LaunchResult,
+  runner: Record<string, number> | undefined,
+  afterMs: number,
+): Record<string, number> {
+  const timings: Record<string, number> = {};
+  const { started, ended, ...steps } = runner ?? {};
+  if (started !== undefined && ended !== undefined) {
+    timings.launcher = Math.max(0, started * 1000 - launched.startedAt * 1000);
+    Object.assign(timings, steps);
+    timings.exit = Math.max(0, launched.startedAt * 1000 + launched.durationMs - ended * 1000);
+  } else {
+    timings.launch = launched.durationMs;
+  }
+  timings.after = afterMs;
+  return timings;
 }
 
 function _phaseStatus(

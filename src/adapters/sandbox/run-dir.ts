@@ -146,7 +146,8 @@ export async function prepareRunDir(
     );
     await copyFile('/etc/ld.so.cache', join(part('etc'), 'ld.so.cache')).catch(() => undefined);
     await symlink('../usr/lib/os-release', join(part('etc'), 'os-release'));
-    await writeFile(join(part('pkghunt'), 'runner.py'), options.runnerSource, { mode: 0o644 });
+    // Executable: it starts through its own `#!` line (see createSandbox).
+    await writeFile(join(part('pkghunt'), 'runner.py'), options.runnerSource, { mode: 0o755 });
     if (options.localArtifact !== undefined) {
       const target = join(part('pkghunt'), 'artifacts', basename(options.localArtifact));
       await copyFile(options.localArtifact, target);

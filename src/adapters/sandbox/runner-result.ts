@@ -2,18 +2,36 @@ import { z } from 'zod';
 import { ModuleImport, Survivor } from '../../core/record/schema.ts';
 
 /** What sandbox/runner.py writes to fd 3 at the end of a phase. Parsed here: it comes from inside. */
+const Distribution = z.object({ name: z.string(), version: z.string(), top_level: z.array(z.string()) });
+
+/**
+ * The install phase's answer to "what will the import phase import" (the package's distribution
+ * and its dependencies, deepest first), read from the venv right after pip: handed to the import
+ * phase so that it need not read the venv's metadata again.
+ */
+export const ImportPlan = z.object({
+  distribution: Distribution.nullable(),
+  dependencies: z.array(Distribution),
+});
+export type ImportPlan = z.infer<typeof ImportPlan>;
+
 export const RunnerResult = z.object({
   phase: z.enum(['install', 'import']),
   exit_code: z.number().int().nullable(),
   timed_out: z.boolean(),
   survivors: z.array(Survivor),
   modules: z.array(ModuleImport),
-  distribution: z
-    .object({ name: z.string(), version: z.string(), top_level: z.array(z.string()) })
-    .nullable(),
+  distribution: Distribution.nullable(),
   /** Install phase: every distribution in the venv afterwards (the package and its dependency closure). */
   installed: z.array(z.object({ name: z.string(), version: z.string() })).default([]),
   error: z.string().nullable(),
+  /**
+   * Profiling only: `started`/`ended` (epoch seconds) and each step's ms (`venv`, `pip`, ...).
+   * Never enters the record; absent from older runners.
+   */
+  timings: z.record(z.string(), z.number()).optional(),
+  /** Install phase: see ImportPlan (parsed apart: a plan that does not parse is only not used). */
+  import_plan: z.unknown().optional(),
 });
 export type RunnerResult = z.infer<typeof RunnerResult>;
 

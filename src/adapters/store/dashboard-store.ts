@@ -62,8 +62,3 @@ export interface DashboardStore {
   allDecisions(): Promise<Decision[]>;
   close(): Promise<void>;
 }
-
-/** `text` for a LIKE pattern with `\` as the escape character. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}

@@ -1,3 +1,4 @@
+import { ECOSYSTEM_POSTGRES_SQL } from './ecosystem-sql.ts';
 import { studyViewsSql } from './study-views.ts';
 import { TRIAGE_POSTGRES_SQL } from './triage-sql.ts';
 import { WATCH_POSTGRES_SQL } from './watch-sql.ts';
@@ -112,4 +113,6 @@ ${studyViewsSql('pkghunt_')}
   { version: 2, sql: WATCH_POSTGRES_SQL },
   // The dashboard's triage decisions (src/adapters/store/triage-sql.ts).
   { version: 3, sql: TRIAGE_POSTGRES_SQL },
+  // The ecosystem dimension: npm beside PyPI (src/adapters/store/ecosystem-sql.ts).
+  { version: 4, sql: ECOSYSTEM_POSTGRES_SQL },
 ];

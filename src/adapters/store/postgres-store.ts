@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
+import { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { normalizeName } from '../../core/pypi/normalize-name.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
@@ -17,7 +18,7 @@ import {
   type ResultInput,
   type ResultStore,
 } from './store.ts';
-import { STUDY_QUERY_SQL } from './study-views.ts';
+import { studyQuerySql } from './study-views.ts';
 
 /**
  * The store on PostgreSQL, for hunts spread over many machines. Projects, releases, results and
@@ -34,6 +35,8 @@ export const QUEUE_NAME = 'pkghunt-analyze';
 export const HuntTarget = z.object({
   name: z.string().min(1),
   version: z.string().min(1).nullable(),
+  /** Absent: pypi (jobs queued before npm could be hunted have none). */
+  ecosystem: Ecosystem.optional(),
 });
 export type HuntTarget = z.infer<typeof HuntTarget>;
 
@@ -107,10 +110,19 @@ const JobData = z.object({ key: z.string(), target: HuntTarget });
 
 const CountRow = z.object({ state: z.string(), failed: z.boolean().nullable(), n: z.coerce.number() });
 
-/** NAME==VERSION with the normalised name, or NAME alone for "the latest release". */
+/** The stored project name: PyPI's normalised, npm's as the registry spells it. */
+function projectName(name: string, ecosystem: Ecosystem | undefined): string {
+  return ecosystem === 'npm' ? name : normalizeName(name);
+}
+
+/**
+ * NAME==VERSION with the normalised name, or NAME alone for "the latest release"; npm targets
+ * are prefixed `npm:` (a PyPI name never holds a colon), so the two never share a key.
+ */
 export function jobKey(target: HuntTarget): string {
-  const name = normalizeName(target.name);
-  return target.version === null ? name : `${name}==${target.version}`;
+  const name = projectName(target.name, target.ecosystem);
+  const key = target.version === null ? name : `${name}==${target.version}`;
+  return target.ecosystem === 'npm' ? `npm:${key}` : key;
 }
 
 /** A UUID derived from the job key: enqueueing the same package twice inserts one job. */
@@ -156,6 +168,7 @@ function globToRegex(glob: string): string {
 
 const RecordRow = z.object({ record: z.unknown() });
 const ReleaseRow = z.object({
+  ecosystem: Ecosystem,
   project: z.string(),
   version: z.string(),
   upload_time: z.string().nullable(),
@@ -178,10 +191,14 @@ function parseRecord(row: unknown): BehaviourRecord {
   return parsed.data;
 }
 
-/** NAME==VERSION back into its parts (a key without a version means "the latest"). */
-function splitKey(key: string): { project: string; version: string } {
-  const at = key.indexOf('==');
-  return at < 0 ? { project: key, version: '' } : { project: key.slice(0, at), version: key.slice(at + 2) };
+/** A job key back into its parts (a key without a version means "the latest"). */
+function splitKey(key: string): { ecosystem: Ecosystem; project: string; version: string } {
+  const ecosystem: Ecosystem = key.startsWith('npm:') ? 'npm' : 'pypi';
+  const rest = ecosystem === 'npm' ? key.slice('npm:'.length) : key;
+  const at = rest.indexOf('==');
+  return at < 0
+    ? { ecosystem, project: rest, version: '' }
+    : { ecosystem, project: rest.slice(0, at), version: rest.slice(at + 2) };
 }
 
 type PageRow = { stored_at: string; id: string; record: unknown };
@@ -374,12 +391,12 @@ export async function openPostgresStore(
       `INSERT INTO pkghunt_results
          (job_key, project, version, requested, job_id, worker, run_id, finished_at, stored_at,
           install_status, import_status, connected_out, ran_commands, canary_hits, verdict_level,
-          verdict_score, record, traces)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+          verdict_score, record, traces, ecosystem)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        ON CONFLICT (job_key) DO NOTHING RETURNING id`,
       [
         job.key,
-        normalizeName(job.target.name),
+        projectName(job.target.name, job.target.ecosystem),
         record.package.version ?? job.target.version,
         record.package.requested,
         job.id,
@@ -396,6 +413,7 @@ export async function openPostgresStore(
         facts.verdictScore,
         JSON.stringify(record),
         JSON.stringify(result.traces),
+        job.target.ecosystem ?? 'pypi',
       ],
     );
     const id = inserted.rows[0]?.id;
@@ -473,19 +491,24 @@ export async function openPostgresStore(
     }
   }
 
-  async function getRecord(name: string, version?: string): Promise<BehaviourRecord | null> {
+  async function getRecord(
+    name: string,
+    version?: string,
+    options: { ecosystem?: Ecosystem } = {},
+  ): Promise<BehaviourRecord | null> {
     return guarded('read a record', async () => {
       const r = await pool.query(
-        `SELECT record FROM pkghunt_results WHERE project = $1 AND ($2::text IS NULL OR version = $2)
+        `SELECT record FROM pkghunt_results
+         WHERE ecosystem = $3 AND project = $1 AND ($2::text IS NULL OR version = $2)
          ORDER BY finished_at DESC, id DESC LIMIT 1`,
-        [normalizeName(name), version ?? null],
+        [projectName(name, options.ecosystem), version ?? null, options.ecosystem ?? 'pypi'],
       );
       return r.rows[0] === undefined ? null : parseRecord(r.rows[0]);
     });
   }
 
   async function* iterateRecords(
-    iterate: { since?: string; latestOnly?: boolean } = {},
+    iterate: { since?: string; latestOnly?: boolean; ecosystem?: Ecosystem } = {},
   ): AsyncIterable<BehaviourRecord> {
     let after: { storedAt: string; id: string } | null = null;
     for (;;) {
@@ -495,9 +518,10 @@ export async function openPostgresStore(
           `SELECT stored_at, id, record FROM pkghunt_results
            WHERE ($1::text IS NULL OR stored_at >= $1)
              AND ($2::text IS NULL OR (stored_at, id) > ($2, $3::bigint))
-             ${iterate.latestOnly ? 'AND id IN (SELECT max(id) FROM pkghunt_results GROUP BY project, version)' : ''}
+             AND ($4::text IS NULL OR ecosystem = $4)
+             ${iterate.latestOnly ? 'AND id IN (SELECT max(id) FROM pkghunt_results GROUP BY ecosystem, project, version)' : ''}
            ORDER BY stored_at, id LIMIT ${PAGE}`,
-          [iterate.since ?? null, cursor?.storedAt ?? null, cursor?.id ?? null],
+          [iterate.since ?? null, cursor?.storedAt ?? null, cursor?.id ?? null, iterate.ecosystem ?? null],
         ),
       );
       for (const row of page.rows) yield parseRecord(row);
@@ -524,9 +548,9 @@ export async function openPostgresStore(
       if (batch.length === 0) return 0;
       return guarded('store projects', async () => {
         const r = await pool.query<{ inserted: boolean }>(
-          `INSERT INTO pkghunt_projects (normalized, name, last_serial, synced_at)
-           SELECT n, m, s, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(n, m, s)
-           ON CONFLICT (normalized) DO UPDATE SET name = excluded.name,
+          `INSERT INTO pkghunt_projects (ecosystem, normalized, name, last_serial, synced_at)
+           SELECT e, n, m, s, $4 FROM unnest($5::text[], $1::text[], $2::text[], $3::bigint[]) AS t(e, n, m, s)
+           ON CONFLICT (ecosystem, normalized) DO UPDATE SET name = excluded.name,
              last_serial = COALESCE(excluded.last_serial, pkghunt_projects.last_serial),
              synced_at = excluded.synced_at
            RETURNING (xmax = 0) AS inserted`,
@@ -535,27 +559,35 @@ export async function openPostgresStore(
             batch.map((p) => p.name),
             batch.map((p) => p.lastSerial),
             new Date().toISOString(),
+            batch.map((p) => p.ecosystem ?? 'pypi'),
           ],
         );
         return r.rows.filter((row) => row.inserted).length;
       });
     },
-    async countProjects() {
+    async countProjects(countOptions = {}) {
       const r = await guarded('count projects', () =>
-        pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pkghunt_projects'),
+        pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pkghunt_projects WHERE ecosystem = $1', [
+          countOptions.ecosystem ?? 'pypi',
+        ]),
       );
       return r.rows[0]?.n ?? 0;
     },
     async selectProjects(selection) {
+      const ecosystem = selection.ecosystem ?? 'pypi';
+      // PyPI names are stored lower case; npm names as the registry spells them.
+      const match = ecosystem === 'pypi' ? selection.match?.toLowerCase() : selection.match;
       const r = await guarded('select projects', () =>
         pool.query<{ normalized: string }>(
           `SELECT normalized FROM pkghunt_projects
-           WHERE ($1::text[] IS NULL OR normalized = ANY($1)) AND ($2::text IS NULL OR normalized ~ $2)
+           WHERE ecosystem = $4 AND ($1::text[] IS NULL OR normalized = ANY($1))
+             AND ($2::text IS NULL OR normalized ~ $2)
            ORDER BY normalized COLLATE "C" LIMIT $3`,
           [
             selection.names ?? null,
-            selection.match !== undefined ? globToRegex(selection.match.toLowerCase()) : null,
+            match !== undefined ? globToRegex(match) : null,
             selection.limit !== undefined ? Math.trunc(selection.limit) : null,
+            ecosystem,
           ],
         ),
       );
@@ -563,18 +595,19 @@ export async function openPostgresStore(
     },
     async upsertRelease(release) {
       const r = ReleaseInput.parse(release);
+      const ecosystem = r.ecosystem ?? 'pypi';
       const t = new Date().toISOString();
       await guarded('store a release', () =>
         inTransaction(async (client) => {
           await client.query(
-            `INSERT INTO pkghunt_projects (normalized, name, synced_at) VALUES ($1, $1, $2)
-             ON CONFLICT (normalized) DO NOTHING`,
-            [r.project, t],
+            `INSERT INTO pkghunt_projects (ecosystem, normalized, name, synced_at) VALUES ($3, $1, $1, $2)
+             ON CONFLICT (ecosystem, normalized) DO NOTHING`,
+            [r.project, t, ecosystem],
           );
           await client.query(
-            `INSERT INTO pkghunt_releases (project, version, upload_time, files, metadata)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (project, version) DO UPDATE SET upload_time = excluded.upload_time,
+            `INSERT INTO pkghunt_releases (ecosystem, project, version, upload_time, files, metadata)
+             VALUES ($6, $1, $2, $3, $4, $5)
+             ON CONFLICT (ecosystem, project, version) DO UPDATE SET upload_time = excluded.upload_time,
                files = excluded.files, metadata = COALESCE(excluded.metadata, pkghunt_releases.metadata)`,
             [
               r.project,
@@ -582,36 +615,40 @@ export async function openPostgresStore(
               r.uploadTime,
               JSON.stringify(r.files),
               r.metadata === null ? null : JSON.stringify(r.metadata),
+              ecosystem,
             ],
           );
           await client.query(
-            'UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = NULL WHERE normalized = $2',
-            [t, r.project],
+            `UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = NULL
+             WHERE ecosystem = $3 AND normalized = $2`,
+            [t, r.project, ecosystem],
           );
         }),
       );
     },
-    async markNoRelease(project, reason) {
+    async markNoRelease(project, reason, markOptions = {}) {
+      const ecosystem = markOptions.ecosystem ?? 'pypi';
       const t = new Date().toISOString();
       await guarded('store a project', () =>
         inTransaction(async (client) => {
           await client.query(
-            `INSERT INTO pkghunt_projects (normalized, name, synced_at) VALUES ($1, $1, $2)
-             ON CONFLICT (normalized) DO NOTHING`,
-            [project, t],
+            `INSERT INTO pkghunt_projects (ecosystem, normalized, name, synced_at) VALUES ($3, $1, $1, $2)
+             ON CONFLICT (ecosystem, normalized) DO NOTHING`,
+            [project, t, ecosystem],
           );
           await client.query(
-            'UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = $2 WHERE normalized = $3',
-            [t, reason, project],
+            `UPDATE pkghunt_projects SET releases_checked_at = $1, no_release_reason = $2
+             WHERE ecosystem = $4 AND normalized = $3`,
+            [t, reason, project, ecosystem],
           );
         }),
       );
     },
-    async releasesCheckedAt(project) {
+    async releasesCheckedAt(project, checkedOptions = {}) {
       const r = await guarded('read a project', () =>
         pool.query<{ t: string | null }>(
-          'SELECT releases_checked_at AS t FROM pkghunt_projects WHERE normalized = $1',
-          [project],
+          'SELECT releases_checked_at AS t FROM pkghunt_projects WHERE ecosystem = $2 AND normalized = $1',
+          [project, checkedOptions.ecosystem ?? 'pypi'],
         ),
       );
       return r.rows[0]?.t ?? null;
@@ -619,15 +656,16 @@ export async function openPostgresStore(
     async listReleases(project, listOptions = {}) {
       const r = await guarded('read releases', () =>
         pool.query(
-          `SELECT project, version, upload_time, files, metadata FROM pkghunt_releases
-           WHERE project = $1 AND ($2::text IS NULL OR upload_time >= $2)
+          `SELECT ecosystem, project, version, upload_time, files, metadata FROM pkghunt_releases
+           WHERE ecosystem = $3 AND project = $1 AND ($2::text IS NULL OR upload_time >= $2)
            ORDER BY upload_time DESC NULLS LAST, version COLLATE "C" DESC`,
-          [project, listOptions.since ?? null],
+          [project, listOptions.since ?? null, listOptions.ecosystem ?? 'pypi'],
         ),
       );
       return r.rows.map((raw) => {
         const row = ReleaseRow.parse(raw);
         return ReleaseInput.parse({
+          ecosystem: row.ecosystem,
           project: row.project,
           version: row.version,
           uploadTime: row.upload_time,
@@ -651,10 +689,11 @@ export async function openPostgresStore(
       );
       return r.rows.map((raw) => {
         const row = FailedRow.parse(raw);
-        const { project, version } = splitKey(row.job_key);
+        const { ecosystem, project, version } = splitKey(row.job_key);
         const at = row.failed_at instanceof Date ? row.failed_at.toISOString() : row.failed_at;
         return Job.parse({
           id: row.id,
+          ecosystem,
           project,
           version,
           state: 'failed',
@@ -669,27 +708,34 @@ export async function openPostgresStore(
     },
     getRecord,
     exportRecords: (exportOptions = {}) =>
-      iterateRecords(exportOptions.since !== undefined ? { since: exportOptions.since } : {}),
+      iterateRecords({
+        ...(exportOptions.since !== undefined ? { since: exportOptions.since } : {}),
+        ...(exportOptions.ecosystem !== undefined ? { ecosystem: exportOptions.ecosystem } : {}),
+      }),
     iterateRecords,
-    async previousRecord(name, version) {
-      const project = normalizeName(name);
+    async previousRecord(name, version, previousOptions = {}) {
+      const ecosystem = previousOptions.ecosystem ?? 'pypi';
+      const project = projectName(name, ecosystem);
       const analysed = await guarded('read releases', () =>
         pool.query<{ version: string; uploadTime: string | null }>(
           `SELECT DISTINCT r.version AS version, rl.upload_time AS "uploadTime" FROM pkghunt_results r
-           LEFT JOIN pkghunt_releases rl ON rl.project = r.project AND rl.version = r.version
-           WHERE r.project = $1 AND r.version IS NOT NULL`,
-          [project],
+           LEFT JOIN pkghunt_releases rl
+             ON rl.ecosystem = r.ecosystem AND rl.project = r.project AND rl.version = r.version
+           WHERE r.ecosystem = $2 AND r.project = $1 AND r.version IS NOT NULL`,
+          [project, ecosystem],
         ),
       );
       const self = await pool.query<{ t: string | null }>(
-        'SELECT upload_time AS t FROM pkghunt_releases WHERE project = $1 AND version = $2',
-        [project, version],
+        'SELECT upload_time AS t FROM pkghunt_releases WHERE ecosystem = $3 AND project = $1 AND version = $2',
+        [project, version, ecosystem],
       );
       const previous = previousVersion(analysed.rows, { version, uploadTime: self.rows[0]?.t ?? null });
-      return previous === null ? null : getRecord(project, previous);
+      return previous === null ? null : getRecord(project, previous, { ecosystem });
     },
-    async query(name) {
-      const r = await guarded(`answer the ${name} query`, () => pool.query(STUDY_QUERY_SQL[name]));
+    async query(name, queryOptions = {}) {
+      const r = await guarded(`answer the ${name} query`, () =>
+        pool.query(studyQuerySql(name, queryOptions.ecosystem ?? null)),
+      );
       return r.rows.map(
         (row) => z.record(z.string(), z.union([z.string(), z.number(), z.null()])).parse(row) as QueryRow,
       );

@@ -1,3 +1,4 @@
+import { ECOSYSTEM_SQLITE_SQL } from './ecosystem-sql.ts';
 import { STUDY_VIEW_NAMES, studyViewsSql } from './study-views.ts';
 import { TRIAGE_SQLITE_SQL } from './triage-sql.ts';
 import { WATCH_SQLITE_SQL } from './watch-sql.ts';
@@ -9,7 +10,12 @@ import { WATCH_SQLITE_SQL } from './watch-sql.ts';
  * The views are the study's questions, in plain SQL that PostgreSQL runs too (no GLOB, no
  * group_concat, no JSON functions): one row per fact, the caller aggregates further if it wants.
  */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+export const MIGRATIONS: readonly {
+  version: number;
+  sql: string;
+  /** Rebuilds tables that others reference: run with foreign keys off, checked before the commit. */
+  foreignKeysOff?: true;
+}[] = [
   {
     version: 1,
     sql: `
@@ -147,4 +153,6 @@ ${studyViewsSql('')}
   { version: 3, sql: WATCH_SQLITE_SQL },
   // The dashboard's triage decisions (src/adapters/store/triage-sql.ts).
   { version: 4, sql: TRIAGE_SQLITE_SQL },
+  // The ecosystem dimension: npm beside PyPI (src/adapters/store/ecosystem-sql.ts).
+  { version: 5, sql: ECOSYSTEM_SQLITE_SQL, foreignKeysOff: true },
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
 import { previousVersion } from './previous-version.ts';
@@ -18,13 +19,14 @@ import {
   type ResultInput,
   type Store,
 } from './store.ts';
-import { STUDY_QUERY_SQL } from './study-views.ts';
+import { studyQuerySql } from './study-views.ts';
 
-/** The latest result of each (project, version): the highest id wins (ids grow with time). */
-const LATEST_ONLY = 'id IN (SELECT MAX(id) FROM results GROUP BY project, version)';
+/** The latest result of each (ecosystem, project, version): the highest id wins (ids grow with time). */
+const LATEST_ONLY = 'id IN (SELECT MAX(id) FROM results GROUP BY ecosystem, project, version)';
 
 const JobRow = z.object({
   id: z.number().int(),
+  ecosystem: Ecosystem,
   project: z.string(),
   version: z.string(),
   state: JobState,
@@ -37,6 +39,7 @@ const JobRow = z.object({
 });
 
 const ReleaseRow = z.object({
+  ecosystem: Ecosystem,
   project: z.string(),
   version: z.string(),
   upload_time: z.string().nullable(),
@@ -50,6 +53,7 @@ function toJob(row: unknown): Job {
   const r = JobRow.parse(row);
   return Job.parse({
     id: r.id,
+    ecosystem: r.ecosystem,
     project: r.project,
     version: r.version,
     state: r.state,
@@ -119,13 +123,31 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     );
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      db.transaction(() => {
-        db.exec(migration.sql);
-        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
-          migration.version,
-          iso(now()),
-        );
-      }).immediate();
+      // A table rebuild drops tables others reference: SQLite's documented procedure turns foreign
+      // keys off around the transaction (the pragma is a no-op inside one) and checks them before
+      // committing.
+      if (migration.foreignKeysOff) db.pragma('foreign_keys = OFF');
+      try {
+        db.transaction(() => {
+          // Another process may have applied it since we looked (the write lock is held now).
+          if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) return;
+          db.exec(migration.sql);
+          if (migration.foreignKeysOff) {
+            const broken = db.pragma('foreign_key_check') as unknown[];
+            if (broken.length > 0) {
+              throw new Error(
+                `migration ${migration.version} leaves ${broken.length} broken foreign keys, e.g. ${JSON.stringify(broken[0])}`,
+              );
+            }
+          }
+          db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+            migration.version,
+            iso(now()),
+          );
+        }).immediate();
+      } finally {
+        if (migration.foreignKeysOff) db.pragma('foreign_keys = ON');
+      }
     }
   }
 
@@ -137,16 +159,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   }
 
   const upsertProject = db.prepare(
-    `INSERT INTO projects (normalized, name, last_serial, synced_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (normalized) DO UPDATE SET name = excluded.name,
+    `INSERT INTO projects (ecosystem, normalized, name, last_serial, synced_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (ecosystem, normalized) DO UPDATE SET name = excluded.name,
        last_serial = COALESCE(excluded.last_serial, projects.last_serial), synced_at = excluded.synced_at`,
   );
-  const projectExists = db.prepare('SELECT 1 FROM projects WHERE normalized = ?').pluck();
+  const projectExists = db.prepare('SELECT 1 FROM projects WHERE ecosystem = ? AND normalized = ?').pluck();
 
-  function ensureProject(normalized: string): void {
+  function ensureProject(ecosystem: Ecosystem, normalized: string): void {
     db.prepare(
-      `INSERT INTO projects (normalized, name, synced_at) VALUES (?, ?, ?) ON CONFLICT (normalized) DO NOTHING`,
-    ).run(normalized, normalized, iso(now()));
+      `INSERT INTO projects (ecosystem, normalized, name, synced_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ecosystem, normalized) DO NOTHING`,
+    ).run(ecosystem, normalized, normalized, iso(now()));
   }
 
   function claimOne(worker: string, leaseMs: number): Job | null {
@@ -190,12 +213,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     const { record, facts } = result;
     const inserted = db
       .prepare(
-        `INSERT INTO results (job_id, project, version, run_id, finished_at, stored_at, install_status,
+        `INSERT INTO results (job_id, ecosystem, project, version, run_id, finished_at, stored_at, install_status,
            import_status, connected_out, ran_commands, canary_hits, verdict_level, verdict_score, record, traces)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         jobId,
+        job.ecosystem,
         job.project,
         record.package.version ?? job.version,
         record.run_id,
@@ -255,28 +279,36 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return db.transaction(() => {
         let added = 0;
         for (const p of batch) {
-          if (projectExists.get(p.normalized) === undefined) added++;
-          upsertProject.run(p.normalized, p.name, p.lastSerial, t);
+          const ecosystem = p.ecosystem ?? 'pypi';
+          if (projectExists.get(ecosystem, p.normalized) === undefined) added++;
+          upsertProject.run(ecosystem, p.normalized, p.name, p.lastSerial, t);
         }
         return added;
       })();
     },
-    async countProjects() {
-      return z.number().parse(db.prepare('SELECT COUNT(*) FROM projects').pluck().get());
+    async countProjects(options = {}) {
+      return z.number().parse(
+        db
+          .prepare('SELECT COUNT(*) FROM projects WHERE ecosystem = ?')
+          .pluck()
+          .get(options.ecosystem ?? 'pypi'),
+      );
     },
     async selectProjects(selection: ProjectSelection) {
-      const where: string[] = [];
-      const params: unknown[] = [];
+      const ecosystem = selection.ecosystem ?? 'pypi';
+      const where: string[] = ['ecosystem = ?'];
+      const params: unknown[] = [ecosystem];
       if (selection.names !== undefined) {
         where.push('normalized IN (SELECT value FROM json_each(?))');
         params.push(JSON.stringify(selection.names));
       }
       if (selection.match !== undefined) {
         where.push('normalized GLOB ?');
-        params.push(selection.match.toLowerCase());
+        // PyPI names are stored lower case; npm names as the registry spells them.
+        params.push(ecosystem === 'pypi' ? selection.match.toLowerCase() : selection.match);
       }
       const limit = selection.limit !== undefined ? ` LIMIT ${Math.trunc(selection.limit)}` : '';
-      const sql = `SELECT normalized FROM projects${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY normalized${limit}`;
+      const sql = `SELECT normalized FROM projects WHERE ${where.join(' AND ')} ORDER BY normalized${limit}`;
       return z.array(z.string()).parse(
         db
           .prepare(sql)
@@ -286,13 +318,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
     async upsertRelease(release) {
       const r = ReleaseInput.parse(release);
+      const ecosystem = r.ecosystem ?? 'pypi';
       db.transaction(() => {
-        ensureProject(r.project);
+        ensureProject(ecosystem, r.project);
         db.prepare(
-          `INSERT INTO releases (project, version, upload_time, files, metadata) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (project, version) DO UPDATE SET upload_time = excluded.upload_time,
+          `INSERT INTO releases (ecosystem, project, version, upload_time, files, metadata) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (ecosystem, project, version) DO UPDATE SET upload_time = excluded.upload_time,
              files = excluded.files, metadata = COALESCE(excluded.metadata, releases.metadata)`,
         ).run(
+          ecosystem,
           r.project,
           r.version,
           r.uploadTime,
@@ -300,35 +334,37 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
           r.metadata === null ? null : JSON.stringify(r.metadata),
         );
         db.prepare(
-          'UPDATE projects SET releases_checked_at = ?, no_release_reason = NULL WHERE normalized = ?',
-        ).run(iso(now()), r.project);
+          'UPDATE projects SET releases_checked_at = ?, no_release_reason = NULL WHERE ecosystem = ? AND normalized = ?',
+        ).run(iso(now()), ecosystem, r.project);
       })();
     },
-    async markNoRelease(project, reason) {
+    async markNoRelease(project, reason, options = {}) {
+      const ecosystem = options.ecosystem ?? 'pypi';
       db.transaction(() => {
-        ensureProject(project);
+        ensureProject(ecosystem, project);
         db.prepare(
-          'UPDATE projects SET releases_checked_at = ?, no_release_reason = ? WHERE normalized = ?',
-        ).run(iso(now()), reason, project);
+          'UPDATE projects SET releases_checked_at = ?, no_release_reason = ? WHERE ecosystem = ? AND normalized = ?',
+        ).run(iso(now()), reason, ecosystem, project);
       })();
     },
-    async releasesCheckedAt(project) {
+    async releasesCheckedAt(project, options = {}) {
       const value = db
-        .prepare('SELECT releases_checked_at FROM projects WHERE normalized = ?')
+        .prepare('SELECT releases_checked_at FROM projects WHERE ecosystem = ? AND normalized = ?')
         .pluck()
-        .get(project);
+        .get(options.ecosystem ?? 'pypi', project);
       return z.string().nullable().optional().parse(value) ?? null;
     },
     async listReleases(project, options = {}) {
       const rows = db
         .prepare(
-          `SELECT * FROM releases WHERE project = ? AND (? IS NULL OR upload_time >= ?)
+          `SELECT * FROM releases WHERE ecosystem = ? AND project = ? AND (? IS NULL OR upload_time >= ?)
            ORDER BY upload_time DESC, version DESC`,
         )
-        .all(project, options.since ?? null, options.since ?? null);
+        .all(options.ecosystem ?? 'pypi', project, options.since ?? null, options.since ?? null);
       return rows.map((row) => {
         const r = ReleaseRow.parse(row);
         return ReleaseInput.parse({
+          ecosystem: r.ecosystem,
           project: r.project,
           version: r.version,
           uploadTime: r.upload_time,
@@ -340,18 +376,20 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async enqueue(jobs, options) {
       const t = iso(now());
       const insert = db.prepare(
-        `INSERT INTO jobs (project, version, state, max_attempts, run_after, created_at, updated_at)
-         VALUES (?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (project, version) DO NOTHING`,
+        `INSERT INTO jobs (ecosystem, project, version, state, max_attempts, run_after, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (ecosystem, project, version) DO NOTHING`,
       );
       const requeue = db.prepare(
         `UPDATE jobs SET state = 'pending', attempts = 0, max_attempts = ?, run_after = ?, updated_at = ?
-         WHERE project = ? AND version = ? AND state = 'failed'`,
+         WHERE ecosystem = ? AND project = ? AND version = ? AND state = 'failed'`,
       );
       return db.transaction(() => {
         let added = 0;
         for (const job of jobs) {
-          added += insert.run(job.project, job.version, options.maxAttempts, t, t, t).changes;
-          if (options.requeueFailed) requeue.run(options.maxAttempts, t, t, job.project, job.version);
+          const ecosystem = job.ecosystem ?? 'pypi';
+          added += insert.run(ecosystem, job.project, job.version, options.maxAttempts, t, t, t).changes;
+          if (options.requeueFailed)
+            requeue.run(options.maxAttempts, t, t, ecosystem, job.project, job.version);
         }
         return added;
       })();
@@ -393,42 +431,57 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
     async failedJobs() {
       return db
-        .prepare(`SELECT * FROM jobs WHERE state = 'failed' ORDER BY project, version`)
+        .prepare(`SELECT * FROM jobs WHERE state = 'failed' ORDER BY ecosystem, project, version`)
         .all()
         .map(toJob);
     },
-    async getRecord(name, version) {
+    async getRecord(name, version, options = {}) {
       const row = db
         .prepare(
-          `SELECT record FROM results WHERE project = ? AND (? IS NULL OR version = ?)
+          `SELECT record FROM results WHERE ecosystem = ? AND project = ? AND (? IS NULL OR version = ?)
            ORDER BY finished_at DESC, id DESC LIMIT 1`,
         )
-        .get(name, version ?? null, version ?? null);
+        .get(options.ecosystem ?? 'pypi', name, version ?? null, version ?? null);
       return row === undefined ? null : parseRecord(row);
     },
     async *exportRecords(options = {}) {
       const rows = db
-        .prepare('SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) ORDER BY stored_at, id')
-        .iterate(options.since ?? null, options.since ?? null);
+        .prepare(
+          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) AND (? IS NULL OR ecosystem = ?)
+           ORDER BY stored_at, id`,
+        )
+        .iterate(
+          options.since ?? null,
+          options.since ?? null,
+          options.ecosystem ?? null,
+          options.ecosystem ?? null,
+        );
       for (const row of rows) yield parseRecord(row);
     },
     async *iterateRecords(options = {}) {
       const rows = db
         .prepare(
-          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?)${options.latestOnly ? ` AND ${LATEST_ONLY}` : ''}
+          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) AND (? IS NULL OR ecosystem = ?)
+             ${options.latestOnly ? ` AND ${LATEST_ONLY}` : ''}
            ORDER BY stored_at, id`,
         )
-        .iterate(options.since ?? null, options.since ?? null);
+        .iterate(
+          options.since ?? null,
+          options.since ?? null,
+          options.ecosystem ?? null,
+          options.ecosystem ?? null,
+        );
       for (const row of rows) yield parseRecord(row);
     },
-    async previousRecord(name, version) {
+    async previousRecord(name, version, options = {}) {
+      const ecosystem = options.ecosystem ?? 'pypi';
       const analysed = db
         .prepare(
           `SELECT DISTINCT r.version AS version, rl.upload_time AS uploadTime FROM results r
-           LEFT JOIN releases rl ON rl.project = r.project AND rl.version = r.version
-           WHERE r.project = ? AND r.version IS NOT NULL`,
+           LEFT JOIN releases rl ON rl.ecosystem = r.ecosystem AND rl.project = r.project AND rl.version = r.version
+           WHERE r.ecosystem = ? AND r.project = ? AND r.version IS NOT NULL`,
         )
-        .all(name)
+        .all(ecosystem, name)
         .map((row) => z.object({ version: z.string(), uploadTime: z.string().nullable() }).parse(row));
       const uploadTime = z
         .string()
@@ -436,16 +489,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         .optional()
         .parse(
           db
-            .prepare('SELECT upload_time FROM releases WHERE project = ? AND version = ?')
+            .prepare('SELECT upload_time FROM releases WHERE ecosystem = ? AND project = ? AND version = ?')
             .pluck()
-            .get(name, version),
+            .get(ecosystem, name, version),
         );
       const previous = previousVersion(analysed, { version, uploadTime: uploadTime ?? null });
-      return previous === null ? null : store.getRecord(name, previous);
+      return previous === null ? null : store.getRecord(name, previous, { ecosystem });
     },
-    async query(name) {
+    async query(name, options = {}) {
       return db
-        .prepare(STUDY_QUERY_SQL[name])
+        .prepare(studyQuerySql(name, options.ecosystem ?? null))
         .all()
         .map(
           (row) => z.record(z.string(), z.union([z.string(), z.number(), z.null()])).parse(row) as QueryRow,

@@ -9,9 +9,13 @@
  *   postgres-store.ts). Change a contract only together with both implementations.
  *
  * Semantics every implementation keeps:
- * - Projects are keyed by their normalised name (PEP 503); upserts are idempotent.
- * - Jobs are keyed by (project, version): enqueueing twice is a no-op (a `done` or `failed` job
- *   stays as it is, unless `requeueFailed`).
+ * - Projects, releases, jobs and results are keyed by ecosystem (`pypi`, `npm`) and name: PyPI
+ *   names normalised (PEP 503), npm names as the registry spells them (core/ecosystem.ts
+ *   `projectKey`); upserts are idempotent. An absent `ecosystem` (input or option) means `pypi`,
+ *   except in the reads over many records (`exportRecords`, `iterateRecords`, `query`), where
+ *   absent means every ecosystem.
+ * - Jobs are keyed by (ecosystem, project, version): enqueueing twice is a no-op (a `done` or
+ *   `failed` job stays as it is, unless `requeueFailed`).
  * - `claim` is atomic: one job goes to one worker, with a lease until `leaseMs` from now. A job
  *   whose lease ran out (dead worker) is claimable again; a claim counts one attempt.
  * - `complete` stores the result AND marks the job done in ONE transaction, only if the caller
@@ -24,12 +28,15 @@
  */
 import { z } from 'zod';
 import type { RecordFacts } from '../../core/behaviour/record-facts.ts';
+import { Ecosystem } from '../../core/ecosystem.ts';
 import type { BehaviourRecord } from '../../core/record/schema.ts';
 
 export const JobState = z.enum(['pending', 'running', 'done', 'failed']);
 export type JobState = z.infer<typeof JobState>;
 
 export const ProjectInput = z.object({
+  /** Absent: pypi. */
+  ecosystem: Ecosystem.optional(),
   name: z.string().min(1),
   normalized: z.string().min(1),
   /** The index's change serial for the project (PEP 691 `_last-serial`), when it gives one. */
@@ -47,6 +54,8 @@ export const ReleaseFile = z.object({
 export type ReleaseFile = z.infer<typeof ReleaseFile>;
 
 export const ReleaseInput = z.object({
+  /** Absent: pypi. */
+  ecosystem: Ecosystem.optional(),
   project: z.string(),
   version: z.string(),
   uploadTime: z.string().nullable(),
@@ -57,6 +66,7 @@ export type ReleaseInput = z.infer<typeof ReleaseInput>;
 
 export const Job = z.object({
   id: z.number().int(),
+  ecosystem: Ecosystem,
   project: z.string(),
   version: z.string(),
   state: JobState,
@@ -92,6 +102,8 @@ export interface ResultInput {
 
 /** What to analyse: the projects matching every given criterion. */
 export interface ProjectSelection {
+  /** The ecosystem of the projects (default pypi). */
+  ecosystem?: Ecosystem;
   /** Normalised names (from --from). */
   names?: string[];
   /** Shell glob on the normalised name (--match). */
@@ -123,9 +135,16 @@ export const STUDY_QUERIES = ['connected', 'hosts', 'dns', 'commands', 'outcomes
 export type StudyQuery = (typeof STUDY_QUERIES)[number];
 export type QueryRow = Record<string, string | number | null>;
 
+/** Which ecosystem a per-project call means; absent: pypi. */
+export interface EcosystemOption {
+  ecosystem?: Ecosystem;
+}
+
 export interface IterateOptions {
   /** Only results stored since this date (ISO). */
   since?: string;
+  /** Only records of this ecosystem (absent: every ecosystem). */
+  ecosystem?: Ecosystem;
   /** Only the latest result of each (project, version). */
   latestOnly?: boolean;
 }
@@ -138,41 +157,43 @@ export interface ResultStore {
 
   /** Inserts or updates projects in one transaction; returns how many were new. */
   upsertProjects(batch: readonly ProjectInput[]): Promise<number>;
-  countProjects(): Promise<number>;
-  /** Normalised names, sorted, matching the selection. */
+  /** Projects of one ecosystem (default pypi). */
+  countProjects(options?: EcosystemOption): Promise<number>;
+  /** Stored names (normalised for PyPI), sorted, matching the selection (its ecosystem: default pypi). */
   selectProjects(selection: ProjectSelection): Promise<string[]>;
 
   upsertRelease(release: ReleaseInput): Promise<void>;
   /** The project has nothing pkghunt can install (no files, all yanked, only pre-releases...). */
-  markNoRelease(project: string, reason: string): Promise<void>;
+  markNoRelease(project: string, reason: string, options?: EcosystemOption): Promise<void>;
   /** When the project's releases were last read from the index, or null. */
-  releasesCheckedAt(project: string): Promise<string | null>;
+  releasesCheckedAt(project: string, options?: EcosystemOption): Promise<string | null>;
   /** Stored releases of a project, newest upload first; `since` filters on upload time. */
-  listReleases(project: string, options?: { since?: string }): Promise<ReleaseInput[]>;
+  listReleases(project: string, options?: { since?: string } & EcosystemOption): Promise<ReleaseInput[]>;
 
   jobCounts(): Promise<JobCounts>;
   /** Jobs that ended failed, with their reasons. */
   failedJobs(): Promise<Job[]>;
 
   /** The latest stored record of a project (a version when given), or null. */
-  getRecord(name: string, version?: string): Promise<BehaviourRecord | null>;
-  /** All records stored since a date (ISO), oldest first, streamed. */
-  exportRecords(options?: { since?: string }): AsyncIterable<BehaviourRecord>;
+  getRecord(name: string, version?: string, options?: EcosystemOption): Promise<BehaviourRecord | null>;
+  /** All records stored since a date (ISO), oldest first, streamed; `ecosystem` absent: all. */
+  exportRecords(options?: { since?: string; ecosystem?: Ecosystem }): AsyncIterable<BehaviourRecord>;
   /** Records streamed oldest stored first; `latestOnly`: the latest result per (project, version). */
   iterateRecords(options?: IterateOptions): AsyncIterable<BehaviourRecord>;
   /**
    * The record of the latest analysed release of the same project older than `version` (by the
    * release's upload time, else by when it was analysed), or null.
    */
-  previousRecord(name: string, version: string): Promise<BehaviourRecord | null>;
-  query(name: StudyQuery): Promise<QueryRow[]>;
+  previousRecord(name: string, version: string, options?: EcosystemOption): Promise<BehaviourRecord | null>;
+  /** A study view over every ecosystem (counts summed), or one ecosystem's rows. */
+  query(name: StudyQuery, options?: { ecosystem?: Ecosystem }): Promise<QueryRow[]>;
 }
 
 /** The SQLite job queue: a table with leases (see the semantics above). */
 export interface JobQueue {
-  /** Idempotent per (project, version); returns how many jobs were new. */
+  /** Idempotent per (ecosystem, project, version); returns how many jobs were new. */
   enqueue(
-    jobs: readonly { project: string; version: string }[],
+    jobs: readonly { project: string; version: string; ecosystem?: Ecosystem }[],
     options: { maxAttempts: number; requeueFailed?: boolean },
   ): Promise<number>;
   claim(worker: string, options: { leaseMs: number }): Promise<Job | null>;

@@ -15,12 +15,14 @@ const compress = promisify(brotliCompress);
 
 /**
  * A full trace (megabytes) is compressed as a stream at quality 9, a 16 MB window: ~50 ms per MB,
- * it runs on the hunt's critical path. A reduced trace is ~20x smaller, so it gets brotli's best
- * (quality 11, same window) in the thread pool for ~15% less. Node 20 has no zstd.
+ * it runs on the hunt's critical path. A reduced trace is ~20x smaller, so it gets quality 10 (same
+ * window) in the thread pool for ~15% less. Node 20 has no zstd.
  */
 const FULL = { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_LGWIN]: 24 };
 const REDUCED = {
-  [constants.BROTLI_PARAM_QUALITY]: 11,
+  // 10, not 11: a third of the CPU (11 cost ~0.2-0.5 s per package, a hunt's largest CPU item
+  // after pip) for ~2% more bytes (docs/BENCHMARKS.md, "Hunt throughput").
+  [constants.BROTLI_PARAM_QUALITY]: 10,
   [constants.BROTLI_PARAM_LGWIN]: 24,
   [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
 };

@@ -1,45 +1,12 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { PkghuntError } from '../../core/errors.ts';
-import { Decision } from '../../core/triage/decision.ts';
-import {
-  type DashboardStore,
-  likePattern,
-  type QueueEntry,
-  ResultSummary,
-  type SearchKind,
-} from './dashboard-store.ts';
+import { type DashboardStore, ResultSummary, type SearchKind } from './dashboard-store.ts';
+import { decisionFromRow, likePattern, queueEntries } from './triage-sql.ts';
 
 const LATEST = 'r.id IN (SELECT max(id) FROM pkghunt_results GROUP BY project, version)';
 const SUMMARY_COLUMNS = `r.id::int AS id, r.project, r.version, r.stored_at AS "storedAt", r.verdict_level AS "verdictLevel",
   r.verdict_score AS "verdictScore", r.install_status AS "installStatus", r.import_status AS "importStatus"`;
-
-const DecisionRow = z.object({
-  id: z.coerce.number().int(),
-  project: z.string(),
-  version: z.string(),
-  result_id: z.coerce.number().int().nullable(),
-  rule: z.string().nullable(),
-  label: z.string(),
-  comment: z.string(),
-  analyst: z.string().nullable(),
-  decided_at: z.string(),
-});
-
-function _decision(row: unknown): Decision {
-  const r = DecisionRow.parse(row);
-  return Decision.parse({
-    id: r.id,
-    project: r.project,
-    version: r.version,
-    resultId: r.result_id,
-    rule: r.rule,
-    label: r.label,
-    comment: r.comment,
-    analyst: r.analyst,
-    decidedAt: r.decided_at,
-  });
-}
 
 function _files(phase: 'install' | 'import'): string {
   return `EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(r.record->'phases'->'${phase}'->'files', '[]'::jsonb)) f
@@ -140,21 +107,16 @@ export async function openPostgresDashboardStore(url: string): Promise<Dashboard
          ORDER BY r.verdict_score DESC NULLS LAST, r.id DESC`,
         params,
       );
-      const entries: QueueEntry[] = [];
-      for (const row of rows) {
-        const extra = z.object({ rules: z.array(z.string()), decision: z.unknown() }).parse(row);
-        const decision = extra.decision === null ? null : _decision(extra.decision);
-        if (
-          filter.decision === 'undecided'
-            ? decision !== null
-            : filter.decision !== undefined && decision?.label !== filter.decision
-        ) {
-          continue;
-        }
-        entries.push({ ...ResultSummary.parse(row), rules: [...extra.rules].sort(), decision });
-        if (entries.length >= filter.limit) break;
-      }
-      return entries;
+      return queueEntries(rows, {
+        filter,
+        extra: (row) => {
+          const extra = z.object({ rules: z.array(z.string()), decision: z.unknown() }).parse(row);
+          return {
+            rules: extra.rules,
+            decision: extra.decision === null ? null : decisionFromRow(extra.decision),
+          };
+        },
+      });
     },
     async search(kind, text, limit) {
       return summaries(
@@ -172,17 +134,17 @@ export async function openPostgresDashboardStore(url: string): Promise<Dashboard
          RETURNING *`,
         [input.project, input.version, input.rule, input.label, input.comment, input.analyst, decidedAt],
       );
-      return _decision(rows[0]);
+      return decisionFromRow(rows[0]);
     },
     async decisions(project, version) {
       const rows = await query(
         'SELECT * FROM pkghunt_triage_decisions WHERE project = $1 AND version = $2 ORDER BY id DESC',
         [project, version],
       );
-      return rows.map(_decision);
+      return rows.map(decisionFromRow);
     },
     async allDecisions() {
-      return (await query('SELECT * FROM pkghunt_triage_decisions ORDER BY id')).map(_decision);
+      return (await query('SELECT * FROM pkghunt_triage_decisions ORDER BY id')).map(decisionFromRow);
     },
     async close() {
       await pool.end();

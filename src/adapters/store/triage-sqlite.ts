@@ -1,45 +1,12 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { PkghuntError } from '../../core/errors.ts';
-import { Decision } from '../../core/triage/decision.ts';
-import {
-  type DashboardStore,
-  likePattern,
-  type QueueEntry,
-  ResultSummary,
-  type SearchKind,
-} from './dashboard-store.ts';
+import { type DashboardStore, ResultSummary, type SearchKind } from './dashboard-store.ts';
+import { decisionFromRow, likePattern, queueEntries } from './triage-sql.ts';
 
 const LATEST = 'r.id IN (SELECT MAX(id) FROM results GROUP BY project, version)';
 const SUMMARY_COLUMNS = `r.id, r.project, r.version, r.stored_at AS storedAt, r.verdict_level AS verdictLevel,
   r.verdict_score AS verdictScore, r.install_status AS installStatus, r.import_status AS importStatus`;
-
-const DecisionRow = z.object({
-  id: z.number().int(),
-  project: z.string(),
-  version: z.string(),
-  result_id: z.number().int().nullable(),
-  rule: z.string().nullable(),
-  label: z.string(),
-  comment: z.string(),
-  analyst: z.string().nullable(),
-  decided_at: z.string(),
-});
-
-function _decision(row: unknown): Decision {
-  const r = DecisionRow.parse(row);
-  return Decision.parse({
-    id: r.id,
-    project: r.project,
-    version: r.version,
-    resultId: r.result_id,
-    rule: r.rule,
-    label: r.label,
-    comment: r.comment,
-    analyst: r.analyst,
-    decidedAt: r.decided_at,
-  });
-}
 
 const SEARCH_SQL: Record<SearchKind, string> = {
   package: `r.project LIKE @q ESCAPE '\\'`,
@@ -139,30 +106,18 @@ export function openSqliteDashboardStore(path: string): DashboardStore {
         )
         .all(...params);
       const decisionById = db.prepare('SELECT * FROM triage_decisions WHERE id = ?');
-      const entries: QueueEntry[] = [];
-      for (const row of rows) {
-        const extra = z
-          .object({ rules: z.string().nullable(), decisionId: z.number().int().nullable() })
-          .parse(row);
-        const decision = extra.decisionId === null ? null : _decision(decisionById.get(extra.decisionId));
-        if (
-          filter.decision === 'undecided'
-            ? decision !== null
-            : filter.decision !== undefined && decision?.label !== filter.decision
-        ) {
-          continue;
-        }
-        entries.push({
-          ...ResultSummary.parse(row),
-          rules: z
-            .array(z.string())
-            .parse(JSON.parse(extra.rules ?? '[]'))
-            .sort(),
-          decision,
-        });
-        if (entries.length >= filter.limit) break;
-      }
-      return entries;
+      return queueEntries(rows, {
+        filter,
+        extra: (row) => {
+          const extra = z
+            .object({ rules: z.string().nullable(), decisionId: z.number().int().nullable() })
+            .parse(row);
+          return {
+            rules: z.array(z.string()).parse(JSON.parse(extra.rules ?? '[]')),
+            decision: extra.decisionId === null ? null : decisionFromRow(decisionById.get(extra.decisionId)),
+          };
+        },
+      });
     },
     async search(kind, text, limit) {
       return summaries(
@@ -194,7 +149,7 @@ export function openSqliteDashboardStore(path: string): DashboardStore {
           input.analyst,
           decidedAt,
         );
-      return _decision(
+      return decisionFromRow(
         db.prepare('SELECT * FROM triage_decisions WHERE id = ?').get(inserted.lastInsertRowid),
       );
     },
@@ -202,10 +157,10 @@ export function openSqliteDashboardStore(path: string): DashboardStore {
       return db
         .prepare('SELECT * FROM triage_decisions WHERE project = ? AND version = ? ORDER BY id DESC')
         .all(project, version)
-        .map(_decision);
+        .map(decisionFromRow);
     },
     async allDecisions() {
-      return db.prepare('SELECT * FROM triage_decisions ORDER BY id').all().map(_decision);
+      return db.prepare('SELECT * FROM triage_decisions ORDER BY id').all().map(decisionFromRow);
     },
     async close() {
       db.close();

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
+import { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { FeedPosition } from '../../core/feed/feed-position.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
@@ -79,9 +80,9 @@ export async function openPostgresWatchState(
         const fresh = [];
         for (const r of releases) {
           const res = await client.query(
-            `INSERT INTO pkghunt_watch_releases (project, version, source, published, seen_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, version) DO NOTHING`,
-            [r.name, r.version, r.source, r.published, iso(now())],
+            `INSERT INTO pkghunt_watch_releases (ecosystem, project, version, source, published, seen_at)
+             VALUES ($6, $1, $2, $3, $4, $5) ON CONFLICT (ecosystem, project, version) DO NOTHING`,
+            [r.name, r.version, r.source, r.published, iso(now()), r.ecosystem ?? 'pypi'],
           );
           if ((res.rowCount ?? 0) > 0) fresh.push(r);
         }
@@ -91,14 +92,21 @@ export async function openPostgresWatchState(
     async unscanned(limit) {
       const { rows } = await query(
         'read results to alert on',
-        `SELECT w.project, w.version, r.record FROM pkghunt_watch_releases w
-         JOIN pkghunt_results r ON r.project = w.project AND r.version = w.version
+        `SELECT w.ecosystem, w.project, w.version, r.record FROM pkghunt_watch_releases w
+         JOIN pkghunt_results r ON r.ecosystem = w.ecosystem AND r.project = w.project AND r.version = w.version
          WHERE w.alerts_scanned_at IS NULL ORDER BY r.id LIMIT $1`,
         [limit],
       );
       return rows.map((row) => {
-        const r = z.object({ project: z.string(), version: z.string(), record: z.unknown() }).parse(row);
-        return { project: r.project, version: r.version, record: BehaviourRecord.parse(r.record) };
+        const r = z
+          .object({ ecosystem: Ecosystem, project: z.string(), version: z.string(), record: z.unknown() })
+          .parse(row);
+        return {
+          ecosystem: r.ecosystem,
+          project: r.project,
+          version: r.version,
+          record: BehaviourRecord.parse(r.record),
+        };
       });
     },
     async addAlerts(release, rows) {
@@ -108,15 +116,25 @@ export async function openPostgresWatchState(
         for (const { alert, destination } of rows) {
           const res = await client.query(
             `INSERT INTO pkghunt_alert_outbox
-               (alert_key, destination, project, version, level, alert, state, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT (alert_key, destination) DO NOTHING`,
-            [alert.key, destination, alert.project, alert.version, alert.level, JSON.stringify(alert), t],
+               (alert_key, destination, project, version, level, alert, state, next_attempt_at, created_at, ecosystem)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8) ON CONFLICT (alert_key, destination) DO NOTHING`,
+            [
+              alert.key,
+              destination,
+              alert.project,
+              alert.version,
+              alert.level,
+              JSON.stringify(alert),
+              t,
+              alert.ecosystem ?? 'pypi',
+            ],
           );
           added += res.rowCount ?? 0;
         }
         await client.query(
-          'UPDATE pkghunt_watch_releases SET alerts_scanned_at = $1 WHERE project = $2 AND version = $3',
-          [t, release.project, release.version],
+          `UPDATE pkghunt_watch_releases SET alerts_scanned_at = $1
+           WHERE ecosystem = $4 AND project = $2 AND version = $3`,
+          [t, release.project, release.version, release.ecosystem ?? 'pypi'],
         );
         return added;
       });
@@ -158,7 +176,8 @@ export async function openPostgresWatchState(
         `SELECT
            (SELECT count(*) FROM pkghunt_watch_releases) AS seen,
            (SELECT count(*) FROM pkghunt_watch_releases w WHERE EXISTS
-              (SELECT 1 FROM pkghunt_results r WHERE r.project = w.project AND r.version = w.version)) AS analysed,
+              (SELECT 1 FROM pkghunt_results r WHERE r.ecosystem = w.ecosystem AND r.project = w.project
+                 AND r.version = w.version)) AS analysed,
            (SELECT count(*) FROM pkghunt_alert_outbox WHERE state = 'pending') AS pending,
            (SELECT count(*) FROM pkghunt_alert_outbox WHERE state = 'sent') AS sent`,
       );
@@ -173,7 +192,7 @@ export async function openPostgresWatchState(
       const lags = await query(
         'read lags',
         `SELECT w.published, r.finished_at FROM pkghunt_watch_releases w
-         JOIN pkghunt_results r ON r.project = w.project AND r.version = w.version
+         JOIN pkghunt_results r ON r.ecosystem = w.ecosystem AND r.project = w.project AND r.version = w.version
          WHERE w.published IS NOT NULL ORDER BY r.id DESC LIMIT 1000`,
       );
       return {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { FeedPosition } from '../../core/feed/feed-position.ts';
 import { BehaviourRecord } from '../../core/record/schema.ts';
@@ -56,25 +57,33 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
     },
     async recordSeen(releases) {
       const insert = db.prepare(
-        `INSERT INTO watch_releases (project, version, source, published, seen_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (project, version) DO NOTHING`,
+        `INSERT INTO watch_releases (ecosystem, project, version, source, published, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (ecosystem, project, version) DO NOTHING`,
       );
       return db.transaction(() =>
-        releases.filter((r) => insert.run(r.name, r.version, r.source, r.published, iso(now())).changes > 0),
+        releases.filter(
+          (r) =>
+            insert.run(r.ecosystem ?? 'pypi', r.name, r.version, r.source, r.published, iso(now())).changes >
+            0,
+        ),
       )();
     },
     async unscanned(limit) {
       const rows = db
         .prepare(
-          `SELECT w.project AS project, w.version AS version, r.record AS record
+          `SELECT w.ecosystem AS ecosystem, w.project AS project, w.version AS version, r.record AS record
            FROM watch_releases w
-           JOIN results r ON r.id = (SELECT MAX(id) FROM results WHERE project = w.project AND version = w.version)
+           JOIN results r ON r.id = (SELECT MAX(id) FROM results
+             WHERE ecosystem = w.ecosystem AND project = w.project AND version = w.version)
            WHERE w.alerts_scanned_at IS NULL ORDER BY r.id LIMIT ?`,
         )
         .all(limit);
       return rows.map((row) => {
-        const r = z.object({ project: z.string(), version: z.string(), record: z.string() }).parse(row);
+        const r = z
+          .object({ ecosystem: Ecosystem, project: z.string(), version: z.string(), record: z.string() })
+          .parse(row);
         return {
+          ecosystem: r.ecosystem,
           project: r.project,
           version: r.version,
           record: parseJson(BehaviourRecord, r.record, 'record'),
@@ -84,8 +93,9 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
     async addAlerts(release, rows) {
       const t = iso(now());
       const insert = db.prepare(
-        `INSERT INTO alert_outbox (alert_key, destination, project, version, level, alert, state, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (alert_key, destination) DO NOTHING`,
+        `INSERT INTO alert_outbox (alert_key, destination, ecosystem, project, version, level, alert, state,
+           next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (alert_key, destination) DO NOTHING`,
       );
       return db
         .transaction(() => {
@@ -94,6 +104,7 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
             added += insert.run(
               alert.key,
               destination,
+              alert.ecosystem ?? 'pypi',
               alert.project,
               alert.version,
               alert.level,
@@ -102,11 +113,9 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
               t,
             ).changes;
           }
-          db.prepare('UPDATE watch_releases SET alerts_scanned_at = ? WHERE project = ? AND version = ?').run(
-            t,
-            release.project,
-            release.version,
-          );
+          db.prepare(
+            'UPDATE watch_releases SET alerts_scanned_at = ? WHERE ecosystem = ? AND project = ? AND version = ?',
+          ).run(t, release.ecosystem ?? 'pypi', release.project, release.version);
           return added;
         })
         .immediate();
@@ -152,7 +161,7 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
       const lags = db
         .prepare(
           `SELECT w.published AS published, r.finished_at AS finished FROM watch_releases w
-           JOIN results r ON r.project = w.project AND r.version = w.version
+           JOIN results r ON r.ecosystem = w.ecosystem AND r.project = w.project AND r.version = w.version
            WHERE w.published IS NOT NULL ORDER BY r.id DESC LIMIT 1000`,
         )
         .all()
@@ -163,7 +172,8 @@ export function openSqliteWatchState(path: string, options: SqliteWatchStateOpti
         seen: count('SELECT COUNT(*) FROM watch_releases'),
         analysed: count(
           `SELECT COUNT(*) FROM watch_releases w WHERE EXISTS
-             (SELECT 1 FROM results r WHERE r.project = w.project AND r.version = w.version)`,
+             (SELECT 1 FROM results r WHERE r.ecosystem = w.ecosystem AND r.project = w.project
+                AND r.version = w.version)`,
         ),
         alertsPending: count(`SELECT COUNT(*) FROM alert_outbox WHERE state = 'pending'`),
         alertsSent: count(`SELECT COUNT(*) FROM alert_outbox WHERE state = 'sent'`),

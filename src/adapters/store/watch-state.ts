@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { Alert } from '../../core/feed/alert.ts';
 import type { SeenRelease } from '../../core/feed/feed-item.ts';
 import type { FeedPosition } from '../../core/feed/feed-position.ts';
@@ -11,7 +12,8 @@ import type { BehaviourRecord } from '../../core/record/schema.ts';
  *
  * Semantics both keep:
  * - positions are stored per source and replaced whole;
- * - `recordSeen` is idempotent per (project, version) and returns only the releases new to it;
+ * - `recordSeen` is idempotent per (ecosystem, project, version) and returns only the releases new
+ *   to it (a release without `ecosystem` is PyPI's);
  * - `addAlerts` inserts outbox rows (UNIQUE per alert key and destination: a second insert of the
  *   same alert is a no-op) and marks the release scanned, in ONE transaction;
  * - `claimDue` leases due rows (`leaseMs`) so that two watchers never send the same row at once;
@@ -22,9 +24,11 @@ export interface WatchState {
   savePosition(source: string, position: FeedPosition): Promise<void>;
   recordSeen(releases: readonly SeenRelease[]): Promise<SeenRelease[]>;
   /** Seen releases that have a stored result not yet scanned for alerts, oldest first. */
-  unscanned(limit: number): Promise<{ project: string; version: string; record: BehaviourRecord }[]>;
+  unscanned(
+    limit: number,
+  ): Promise<{ ecosystem: Ecosystem; project: string; version: string; record: BehaviourRecord }[]>;
   addAlerts(
-    release: { project: string; version: string },
+    release: { project: string; version: string; ecosystem?: Ecosystem },
     rows: readonly { alert: Alert; destination: string }[],
   ): Promise<number>;
   claimDue(

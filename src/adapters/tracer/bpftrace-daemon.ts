@@ -14,6 +14,8 @@ export const BPFTRACE_SCRIPT = fileURLToPath(new URL('./pkghunt.bt', import.meta
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
+/** Records of a launch are written to its file once this much is waiting (and at its stop marker). */
+const FLUSH_BYTES = 256 * 1024;
 /** bpftrace costs ~1 s to start: keep it for the next analysis, but not forever. */
 const IDLE_MS = 30_000;
 
@@ -21,6 +23,9 @@ interface Launch {
   token: number;
   /** Null for the start-up probe. */
   file: WriteStream | null;
+  /** Lines routed to it and not written yet: written in batches (see #flush). */
+  pending: string[];
+  pendingBytes: number;
   lost: number;
   stops: number;
   onStop: (() => void) | null;
@@ -71,7 +76,7 @@ export class BpftraceDaemon {
     while (this.#launches.has(token));
     const file = createWriteStream(traceFile, { encoding: 'latin1', mode: 0o600 });
     file.write(`${launchReference(reference, token)}\n`);
-    this.#launches.set(token, { token, file, lost: 0, stops: 0, onStop: null });
+    this.#launches.set(token, { token, file, pending: [], pendingBytes: 0, lost: 0, stops: 0, onStop: null });
     this.#splitter.open(token);
     return token;
   }
@@ -88,6 +93,7 @@ export class BpftraceDaemon {
         await this.#askStop(launch, round);
       }
     } finally {
+      this.#flush(launch);
       this.#splitter.close(token);
       this.#launches.delete(token);
       await new Promise<void>((resolve) => (launch.file ? launch.file.end(resolve) : resolve()));
@@ -167,7 +173,15 @@ export class BpftraceDaemon {
     exited.catch(() => {});
     const readyToken = this.#key * BPF_TOKEN_BASE;
     this.#splitter.open(readyToken);
-    const probe: Launch = { token: readyToken, file: null, lost: 0, stops: 0, onStop: null };
+    const probe: Launch = {
+      token: readyToken,
+      file: null,
+      pending: [],
+      pendingBytes: 0,
+      lost: 0,
+      stops: 0,
+      onStop: null,
+    };
     this.#launches.set(readyToken, probe);
     try {
       await Promise.race([exited, this.#waitReady(probe)]);
@@ -212,16 +226,36 @@ export class BpftraceDaemon {
       const parts = (rest + chunk).split('\n');
       rest = parts.pop() ?? '';
       for (const part of parts) this.#route(part);
+      for (const launch of this.#launches.values()) {
+        if (launch.pendingBytes >= FLUSH_BYTES) this.#flush(launch);
+      }
     });
+  }
+
+  /**
+   * Writes what was routed to a launch in one call: bpftrace prints unbuffered, so its output comes
+   * in small chunks, and a write per record (or per chunk) cost more than the records themselves.
+   */
+  #flush(launch: Launch): void {
+    if (launch.pending.length === 0) return;
+    launch.file?.write(`${launch.pending.join('\n')}\n`);
+    launch.pending.length = 0;
+    launch.pendingBytes = 0;
   }
 
   #route(line: string): void {
     const item = this.#splitter.push(line);
     if (item.kind === 'record') {
-      this.#launches.get(item.token)?.file?.write(`${item.line}\n`);
+      const launch = this.#launches.get(item.token);
+      if (launch?.file) {
+        launch.pending.push(item.line);
+        launch.pendingBytes += item.line.length + 1;
+      }
     } else if (item.kind === 'stop') {
       const launch = this.#launches.get(item.token);
       if (launch) {
+        // Everything before the marker goes to the file before close() may end it.
+        this.#flush(launch);
         launch.stops++;
         launch.onStop?.();
       }
@@ -229,7 +263,10 @@ export class BpftraceDaemon {
       // Lost events cannot be told apart by launch: every open launch may have lost them.
       for (const launch of this.#launches.values()) {
         launch.lost += item.count;
-        launch.file?.write(`${line}\n`);
+        if (launch.file) {
+          launch.pending.push(line);
+          launch.pendingBytes += line.length + 1;
+        }
       }
     }
   }

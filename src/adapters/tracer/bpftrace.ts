@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { PkghuntError } from '../../core/errors.ts';
 import { BpfTraceConverter } from '../../core/trace/bpf/bpf-trace-converter.ts';
@@ -23,6 +23,13 @@ export function createBpftraceTracer(options: { daemon?: BpftraceDaemon } = {}):
   const daemon = options.daemon ?? sharedBpftraceDaemon();
   const tokens = new Map<string, number>();
   let lost = 0;
+  async function settle(traceFile: string): Promise<void> {
+    const token = tokens.get(traceFile);
+    if (token === undefined) return;
+    tokens.delete(traceFile);
+    const closed = await daemon.close(token);
+    lost += closed.lostEvents;
+  }
   return {
     name: 'bpftrace',
     prepare() {
@@ -33,13 +40,9 @@ export function createBpftraceTracer(options: { daemon?: BpftraceDaemon } = {}):
       tokens.set(traceFile, token);
       return ['bash', '-c', 'kill -0 "$0" 2>/dev/null; exec "$@"', String(token), ...command];
     },
+    settle,
     async *readTrace(traceFile) {
-      const token = tokens.get(traceFile);
-      if (token !== undefined) {
-        tokens.delete(traceFile);
-        const closed = await daemon.close(token);
-        lost += closed.lostEvents;
-      }
+      await settle(traceFile);
       yield* readBpftraceTrace(traceFile);
     },
     lostEvents() {
@@ -48,18 +51,54 @@ export function createBpftraceTracer(options: { daemon?: BpftraceDaemon } = {}):
   };
 }
 
-/** The strace-format lines of a raw bpftrace trace (see BpfTraceConverter). */
+/** Converted traces kept for their second reader (the analysis reads a trace, then the store). */
+const converted = new Map<string, { size: number; mtimeMs: number; lines: string[] }>();
+const CONVERTED_KEPT = 4;
+/** Lines handed out from memory between two turns of the event loop. */
+const YIELD_EVERY = 2000;
+/** Larger traces are converted again rather than held in memory. */
+const CONVERTED_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The strace-format lines of a raw bpftrace trace (see BpfTraceConverter). The conversion is
+ * pure: a file read again unchanged (same size and mtime) gets the lines of its first reading.
+ */
 export async function* readBpftraceTrace(traceFile: string): AsyncGenerator<string> {
+  const info = await stat(traceFile);
+  const kept = converted.get(traceFile);
+  if (kept !== undefined && kept.size === info.size && kept.mtimeMs === info.mtimeMs) {
+    converted.delete(traceFile);
+    for (let i = 0; i < kept.lines.length; i += YIELD_EVERY) {
+      // Lines from memory never wait for I/O: without a pause, reading a whole trace would hold
+      // the event loop (the next phase's launch and bookkeeping run meanwhile).
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      yield* kept.lines.slice(i, i + YIELD_EVERY);
+    }
+    return;
+  }
+  const lines: string[] | null = info.size <= CONVERTED_MAX_BYTES ? [] : null;
   const converter = new BpfTraceConverter();
   let rest = '';
   // latin1 keeps one char per byte; split on \n only (paths may hold \r).
   for await (const chunk of createReadStream(traceFile, { encoding: 'latin1' })) {
     const parts = (rest + (chunk as string)).split('\n');
     rest = parts.pop() ?? '';
-    for (const part of parts) yield* converter.push(part);
+    for (const part of parts) {
+      const out = converter.push(part);
+      lines?.push(...out);
+      yield* out;
+    }
   }
-  if (rest !== '') yield* converter.push(rest);
-  yield* converter.finish();
+  const tail = [...(rest === '' ? [] : converter.push(rest)), ...converter.finish()];
+  lines?.push(...tail);
+  yield* tail;
+  if (lines === null) return;
+  converted.set(traceFile, { size: info.size, mtimeMs: info.mtimeMs, lines });
+  while (converted.size > CONVERTED_KEPT) {
+    const oldest = converted.keys().next().value;
+    if (oldest === undefined) break;
+    converted.delete(oldest);
+  }
 }
 
 let checked: Promise<void> | null = null;

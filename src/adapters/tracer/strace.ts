@@ -78,8 +78,18 @@ export function createStraceTracer(options: { stringLimit?: number } = {}): Trac
   };
 }
 
-/** Throws CAPABILITY_MISSING when strace is absent or too old for --seccomp-bpf (added in 5.3). */
-export async function checkStrace(): Promise<void> {
+let checked: Promise<void> | null = null;
+
+/** Throws CAPABILITY_MISSING when strace is absent or too old for --seccomp-bpf (added in 5.3); checked once per process. */
+export function checkStrace(): Promise<void> {
+  checked ??= _check().catch((error: unknown) => {
+    checked = null;
+    throw error;
+  });
+  return checked;
+}
+
+async function _check(): Promise<void> {
   const hint = 'apt-get install strace (version 5.3 or later)';
   let stdout: string;
   try {

@@ -16,6 +16,12 @@ export interface Tracer {
    * differs (bpftrace). Absent: the trace file already holds strace lines.
    */
   readTrace?(traceFile: string): AsyncIterable<string>;
+  /**
+   * Waits until the phase's trace file is complete, once the phase's processes have exited
+   * (bpftrace: its stop markers; readTrace does it too when it was not called). Absent: complete
+   * when the launcher exited (strace writes the file itself).
+   */
+  settle?(traceFile: string): Promise<void>;
   /** Starts what wrap() needs (the long-lived bpftrace); call once before the first wrap(). */
   prepare?(): Promise<void>;
   /** Events the tracer dropped so far (bpftrace under load); absent: it never drops any. */

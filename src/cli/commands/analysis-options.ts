@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { KEEP_TRACES } from '../../adapters/store/store.ts';
 import { TRACER_CHOICES, type TracerChoice } from '../../adapters/tracer/tracer.ts';
+import { ECOSYSTEMS } from '../../core/ecosystem.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { PhaseName } from '../../core/record/schema.ts';
 
@@ -45,4 +46,21 @@ export function keepTracesOption(): Option {
   )
     .choices(KEEP_TRACES)
     .default('reduced');
+}
+
+/**
+ * `--ecosystem`: with a default for the commands that hunt or watch one ecosystem (pypi), without
+ * one for the reads, where absent means every ecosystem.
+ */
+export function ecosystemOption(description: string, defaultValue?: 'pypi'): Option {
+  const option = new Option('--ecosystem <name>', description).choices(ECOSYSTEMS);
+  return defaultValue === undefined ? option : option.default(defaultValue);
+}
+
+/** `--registry`, shared by the commands that read npm packages. */
+export function registryOption(): Option {
+  return new Option(
+    '--registry <url|dir>',
+    "npm registry (http(s) URL, or a directory as demo/build-npm-registry.ts writes it); default: npm's configured registry",
+  );
 }

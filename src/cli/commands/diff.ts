@@ -3,6 +3,7 @@ import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
 import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
 import { diffVersions, saveThroughQueue } from '../../app/diff-versions.ts';
+import { isPostgresUrl, openStore } from '../../app/open-store.ts';
 import { loadConfig } from '../../config.ts';
 import { recordFacts } from '../../core/behaviour/record-facts.ts';
 import { renderDiff } from '../../core/diff/render-diff.ts';
@@ -13,7 +14,6 @@ import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { positiveNumber } from '../parse-flags.ts';
 import { tracerOption } from './analysis-options.ts';
-import { isPostgresUrl, openStore } from '../../app/open-store.ts';
 
 interface DiffFlags {
   db?: string;

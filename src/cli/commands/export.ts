@@ -4,15 +4,18 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { openResultStore } from '../../app/open-store.ts';
 import { loadConfig } from '../../config.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { normalizeName } from '../../core/pypi/normalize-name.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { isoDate } from '../parse-flags.ts';
-import { openResultStore } from '../../app/open-store.ts';
+import { ecosystemOption } from './analysis-options.ts';
 
 interface ExportFlags {
+  ecosystem?: Ecosystem;
   db?: string;
   format: 'jsonl' | 'json-dir';
   since?: string;
@@ -20,10 +23,15 @@ interface ExportFlags {
   json?: boolean;
 }
 
-/** A file name from a package name and version: nothing the package controls can leave the folder. */
-function recordFileName(name: string, version: string | null): string {
+/**
+ * A file name from a package name and version: nothing the package controls can leave the folder.
+ * npm records are prefixed `npm_` (and keep their name's case) so that a PyPI project of the same
+ * name has its own file.
+ */
+function recordFileName(name: string, version: string | null, ecosystem: Ecosystem): string {
   const safe = (text: string): string => text.replace(/[^A-Za-z0-9._+!-]/g, '_').replace(/^\.+/, '_');
-  return `${safe(normalizeName(name))}${version ? `==${safe(version)}` : ''}.json`;
+  const base = ecosystem === 'npm' ? `npm_${safe(name)}` : safe(normalizeName(name));
+  return `${base}${version ? `==${safe(version)}` : ''}.json`;
 }
 
 async function runExport(flags: ExportFlags): Promise<number> {
@@ -36,13 +44,16 @@ async function runExport(flags: ExportFlags): Promise<number> {
     const { store } = await openResultStore(flags.db, loadConfig());
     let count = 0;
     try {
-      const records = store.exportRecords(since !== undefined ? { since } : {});
+      const records = store.exportRecords({
+        ...(since !== undefined ? { since } : {}),
+        ...(flags.ecosystem !== undefined ? { ecosystem: flags.ecosystem } : {}),
+      });
       if (flags.format === 'json-dir') {
         const dir = flags.out ?? '.';
         await mkdir(dir, { recursive: true });
         for await (const record of records) {
           await writeFileAtomic(
-            join(dir, recordFileName(record.package.name, record.package.version)),
+            join(dir, recordFileName(record.package.name, record.package.version, record.package.ecosystem)),
             `${JSON.stringify(record, null, 2)}\n`,
           );
           count++;
@@ -84,6 +95,7 @@ export function registerExport(program: Command, setExit: (code: number) => void
       new Option('--format <format>', 'jsonl or json-dir').choices(['jsonl', 'json-dir']).default('jsonl'),
     )
     .option('--since <date>', 'only records stored since DATE')
+    .addOption(ecosystemOption('only records of this ecosystem (pypi or npm); default: every ecosystem'))
     .option('--out <path>', 'file (jsonl; default stdout) or folder (json-dir)')
     .option('--db <file|url>', 'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db) or postgres://...')
     .option('--json', 'errors and the final count as JSON')

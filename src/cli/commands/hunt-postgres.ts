@@ -2,11 +2,15 @@ import { openPostgresStore, type QueueCounts } from '../../adapters/store/postgr
 import type { Job, JobCounts, ProjectSelection, QueryRow } from '../../adapters/store/store.ts';
 import { coordinateHunt } from '../../app/coordinate-hunt.ts';
 import { scheduleSelection } from '../../app/schedule-selection.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { studyTables } from './study-tables.ts';
 
 export interface PostgresHuntOptions {
   db: string;
+  /** PyPI's index, or (npm) the registry; workers read npm packages from their own --registry. */
   indexUrl: string;
+  ecosystem: Ecosystem;
+  search?: string;
   selection: ProjectSelection;
   allVersions: boolean;
   since: string | undefined;
@@ -46,6 +50,8 @@ export async function huntOnPostgres(options: PostgresHuntOptions): Promise<Post
   try {
     const jobs = await scheduleSelection(store, {
       indexUrl: options.indexUrl,
+      ecosystem: options.ecosystem,
+      ...(options.search !== undefined ? { search: options.search } : {}),
       selection: options.selection,
       ...(options.allVersions ? { allVersions: true } : {}),
       ...(options.since !== undefined ? { since: options.since } : {}),
@@ -53,7 +59,11 @@ export async function huntOnPostgres(options: PostgresHuntOptions): Promise<Post
     });
     const counts = await coordinateHunt(
       store,
-      jobs.map((j) => ({ name: j.project, version: j.version })),
+      jobs.map((j) => ({
+        name: j.project,
+        version: j.version,
+        ...(j.ecosystem === 'npm' ? { ecosystem: j.ecosystem } : {}),
+      })),
       {
         signal: options.signal,
         onEvent(event) {
@@ -76,8 +86,8 @@ export async function huntOnPostgres(options: PostgresHuntOptions): Promise<Post
       counts: jobCounts(counts),
       interrupted,
       durationMs: Date.now() - started,
-      failed: await store.failedJobs(),
-      tables: interrupted ? null : await studyTables(store),
+      failed: (await store.failedJobs()).filter((j) => j.ecosystem === options.ecosystem),
+      tables: interrupted ? null : await studyTables(store, { ecosystem: options.ecosystem }),
     };
   } finally {
     await store.stop();

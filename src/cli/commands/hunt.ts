@@ -1,27 +1,36 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
-import { resolveIndexUrl } from '../../adapters/registry/index-url.ts';
 import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
 import type { Job, KeepTraces } from '../../adapters/store/store.ts';
 import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { hunt } from '../../app/hunt.ts';
+import { openStore } from '../../app/open-store.ts';
 import { loadConfig } from '../../config.ts';
-import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
-import { normalizeName } from '../../core/pypi/normalize-name.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
+import { toPkghuntError } from '../../core/errors.ts';
 import { createNdjsonReporter } from '../../reporter/ndjson-reporter.ts';
 import { createProgressBarReporter } from '../../reporter/progress-bar-reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { isoDate, positiveInteger, positiveNumber } from '../parse-flags.ts';
+import { readNames } from '../read-names.ts';
 import { renderTable } from '../render-table.ts';
-import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
-import { huntOnPostgres } from './hunt-postgres.ts';
-import { openStore } from '../../app/open-store.ts';
+import { resolveEcosystemIndex } from '../resolve-ecosystem-index.ts';
+import {
+  ecosystemOption,
+  keepTracesOption,
+  parsePhases,
+  phasesOption,
+  registryOption,
+  tracerOption,
+} from './analysis-options.ts';
 import { renderStudyTables, studyTables } from './study-tables.ts';
 
 interface HuntFlags {
+  ecosystem: Ecosystem;
   indexUrl?: string;
+  registry?: string;
+  search?: string;
   db?: string;
   limit?: string;
   from?: string;
@@ -43,6 +52,7 @@ function renderFailed(failed: readonly Job[]): string {
   if (failed.length === 0) return '';
   return renderTable(
     failed.map((j) => ({
+      ...(j.ecosystem === 'npm' ? { ecosystem: j.ecosystem } : {}),
       project: j.project,
       version: j.version,
       attempts: j.attempts,
@@ -52,19 +62,15 @@ function renderFailed(failed: readonly Job[]): string {
   );
 }
 
-function failedJson(failed: readonly Job[]): { project: string; version: string; reason: string | null }[] {
-  return failed.map((j) => ({ project: j.project, version: j.version, reason: j.lastError }));
-}
-
-async function readNames(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch((cause: unknown) => {
-    throw new PkghuntError('LOCAL_FILE_NOT_FOUND', `Cannot read the list of names ${path}`, { cause });
-  });
-  return text
-    .split('\n')
-    .map((line) => line.replace(/#.*/, '').trim())
-    .filter(Boolean)
-    .map(normalizeName);
+function failedJson(
+  failed: readonly Job[],
+): { ecosystem: Ecosystem; project: string; version: string; reason: string | null }[] {
+  return failed.map((j) => ({
+    ecosystem: j.ecosystem,
+    project: j.project,
+    version: j.version,
+    reason: j.lastError,
+  }));
 }
 
 async function runHunt(flags: HuntFlags): Promise<number> {
@@ -92,20 +98,24 @@ async function runHunt(flags: HuntFlags): Promise<number> {
     const leaseS = positiveNumber(flags.leaseSeconds, '--lease-seconds');
     const retryS = positiveNumber(flags.retryDelay, '--retry-delay');
     const since = isoDate(flags.since, '--since');
-    const names = flags.from !== undefined ? await readNames(flags.from) : undefined;
-    const indexUrl = await resolveIndexUrl({
-      ...(flags.indexUrl !== undefined ? { cliValue: flags.indexUrl } : {}),
-      env: process.env,
-    });
+    const ecosystem = flags.ecosystem;
+    const names = flags.from !== undefined ? await readNames(flags.from, ecosystem) : undefined;
+    // PyPI: the simple index; npm: the registry (its package documents are what the hunt reads).
+    const indexUrl = await resolveEcosystemIndex(ecosystem, flags);
+    const search = flags.search !== undefined ? { search: flags.search } : {};
     const selection = {
       ...(names !== undefined ? { names } : {}),
       ...(flags.match !== undefined ? { match: flags.match } : {}),
       ...(limit !== undefined ? { limit } : {}),
     };
     if (flags.db !== undefined && /^postgres(ql)?:\/\//.test(flags.db)) {
+      // Loaded only here: the PostgreSQL driver and queue cost every SQLite hunt its start-up.
+      const { huntOnPostgres } = await import('./hunt-postgres.ts');
       const result = await huntOnPostgres({
         db: flags.db,
         indexUrl,
+        ecosystem,
+        ...search,
         selection,
         allVersions: flags.allVersions === true,
         since,
@@ -130,6 +140,8 @@ async function runHunt(flags: HuntFlags): Promise<number> {
       const summary = await hunt(store, {
         config,
         indexUrl,
+        ecosystem,
+        ...search,
         selection,
         ...(flags.allVersions ? { allVersions: true } : {}),
         ...(since !== undefined ? { since } : {}),
@@ -145,8 +157,8 @@ async function runHunt(flags: HuntFlags): Promise<number> {
         reporter: json ? createNdjsonReporter(process.stdout) : createProgressBarReporter(),
         signal: controller.signal,
       });
-      const tables = await studyTables(store);
-      const failed = await store.failedJobs();
+      const tables = await studyTables(store, { ecosystem });
+      const failed = (await store.failedJobs()).filter((j) => j.ecosystem === ecosystem);
       if (json) {
         process.stdout.write(
           `${JSON.stringify({ type: 'summary', ...summary, failed: failedJson(failed), tables })}\n`,
@@ -173,13 +185,22 @@ export function registerHunt(program: Command, setExit: (code: number) => void):
     .description(
       'Analyse a selection of the index (latest releases by default), K sandboxes at once; resumable',
     )
-    .option('--index-url <url>', "package index; default: pip's configured index")
+    .addOption(ecosystemOption('pypi, or npm (the registry of --registry)', 'pypi'))
+    .option('--index-url <url>', "PyPI: package index; default: pip's configured index")
+    .addOption(registryOption())
+    .option(
+      '--search <text>',
+      'npm over http(s), when the store has no npm package yet: list the results of /-/v1/search?text=TEXT (no complete list exists)',
+    )
     .option(
       '--db <file|url>',
       'SQLite store (default PKGHUNT_DB or <cache>/pkghunt.db), or postgres://... to coordinate `pkghunt worker`s',
     )
     .option('--limit <n>', 'at most N projects (in name order)')
-    .option('--from <file>', 'only the projects named in FILE, one per line')
+    .option(
+      '--from <file>',
+      'only the projects named in FILE, one per line (npm: added to the store as they are)',
+    )
     .option('--match <glob>', "only projects whose normalised name matches the glob, e.g. 'django-*'")
     .option('--since <date>', 'only releases uploaded since DATE (YYYY-MM-DD)')
     .option('--all-versions', "also analyse a project's older final releases")
@@ -204,7 +225,9 @@ Exit codes: 0 finished (whatever the packages did), 1 failure, 2 bad usage, 130 
 
 Examples:
   pkghunt hunt --workers 2 --limit 100
-  pkghunt hunt --index-url file://$PWD/.cache/demo-index/simple --match 'ph-demo-*' --workers 2`,
+  pkghunt hunt --index-url file://$PWD/.cache/demo-index/simple --match 'ph-demo-*' --workers 2
+  pkghunt hunt --ecosystem npm --from watchlist.txt --workers 2
+  pkghunt hunt --ecosystem npm --registry /tmp/npm-registry --match 'ph-npm-*'`,
     )
     .action(async (flags: HuntFlags) => {
       setExit(await runHunt(flags));

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { openResultStore } from '../../app/open-store.ts';
 import type { RecordSource } from '../../app/record-source.ts';
 import { draftReport } from '../../app/report-draft.ts';
 import { loadConfig } from '../../config.ts';
@@ -8,7 +9,6 @@ import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { positiveInteger } from '../parse-flags.ts';
-import { openResultStore } from '../../app/open-store.ts';
 
 interface ReportDraftFlags {
   db?: string;

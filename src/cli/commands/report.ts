@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { openResultStore } from '../../app/open-store.ts';
 import { studyReport } from '../../app/study-report.ts';
 import { loadConfig } from '../../config.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { toPkghuntError } from '../../core/errors.ts';
 import { renderReportHtml } from '../../core/report/render-report-html.ts';
 import type { BehaviourRow, CountPair, StudyReport } from '../../core/report/study-report.ts';
@@ -9,9 +11,10 @@ import { EXIT } from '../exit-codes.ts';
 import { printError, writeFileAtomic } from '../output.ts';
 import { positiveInteger } from '../parse-flags.ts';
 import { renderTable } from '../render-table.ts';
-import { openResultStore } from '../../app/open-store.ts';
+import { ecosystemOption } from './analysis-options.ts';
 
 interface ReportFlags {
+  ecosystem?: Ecosystem;
   db?: string;
   json?: boolean;
   html?: string;
@@ -92,7 +95,10 @@ async function runReport(flags: ReportFlags): Promise<number> {
     const top = positiveInteger(flags.top, '--top') ?? 20;
     const { store, location } = await openResultStore(flags.db, loadConfig());
     try {
-      const report = await studyReport(store, { top });
+      const report = await studyReport(store, {
+        top,
+        ...(flags.ecosystem !== undefined ? { ecosystem: flags.ecosystem } : {}),
+      });
       if (flags.html !== undefined) {
         const html = renderReportHtml(report, { generatedAt: new Date().toISOString(), source: location });
         await writeFileAtomic(flags.html, html);
@@ -121,6 +127,11 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .option('--json', 'print the report as one JSON object')
     .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
     .option('--top <n>', 'rows of each ranking (hosts, DNS names, commands, suspicious packages)', '20')
+    .addOption(
+      ecosystemOption(
+        'only this ecosystem (pypi or npm); default: every ecosystem (npm packages shown npm:NAME)',
+      ),
+    )
     .addHelpText(
       'after',
       `

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readServeToken, startDashboard } from '../../app/serve.ts';
 import { loadConfig } from '../../config.ts';
+import { MAX_DAYS } from '../../core/downloads/download-count.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
@@ -12,6 +13,7 @@ interface ServeFlags {
   tokenFile?: string;
   indexUrl?: string;
   poll: string;
+  downloadsDays: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -32,6 +34,13 @@ async function runServe(flags: ServeFlags): Promise<number> {
     if (!(pollSeconds >= 0.2 && pollSeconds <= 60)) {
       throw new PkghuntError('USAGE', `Cannot use --poll ${flags.poll}: expected 0.2..60 seconds`);
     }
+    const downloadsDays = Number(flags.downloadsDays);
+    if (!Number.isInteger(downloadsDays) || downloadsDays < 1 || downloadsDays > MAX_DAYS) {
+      throw new PkghuntError(
+        'USAGE',
+        `Cannot use --downloads-days ${flags.downloadsDays}: expected 1..${MAX_DAYS}`,
+      );
+    }
     const token = await readServeToken(flags.tokenFile, config);
     if (!LOOPBACK.has(flags.host)) {
       process.stderr.write(
@@ -47,6 +56,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       token,
       pollMs: Math.round(pollSeconds * 1000),
       indexUrl: flags.indexUrl,
+      downloads: { days: downloadsDays },
     });
     process.stderr.write(
       `pkghunt serve: ${dashboard.url} (store ${dashboard.location}); triage ${
@@ -82,11 +92,13 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--token-file <file>', 'file whose first line is the triage token (default PKGHUNT_SERVE_TOKEN)')
     .option('--index-url <url>', "index for the report draft's project link (default pip's)")
     .option('--poll <seconds>', 'how often the live feed looks for new results', '2')
+    .option('--downloads-days <n>', 'period of the download counts on package pages', '30')
     .addHelpText(
       'after',
       `
 Reading needs nothing; triage decisions (POST /api/triage) need Authorization: Bearer <token>.
 Without a token, triage is disabled and the pages say so.
+Package pages show download counts when PKGHUNT_STATS_URL or PKGHUNT_GCP_PROJECT (+ a key) is set.
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 failure (store, address in use), 2 bad usage.`,
     )
     .action(async (flags: ServeFlags) => {

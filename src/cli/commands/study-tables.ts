@@ -1,10 +1,14 @@
 import { type QueryRow, type ResultStore, STUDY_QUERIES } from '../../adapters/store/store.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { renderTable } from '../render-table.ts';
 
-/** The study's aggregate tables (every view), from either engine. */
-export async function studyTables(store: ResultStore): Promise<Record<string, QueryRow[]>> {
+/** The study's aggregate tables (every view), from either engine: one ecosystem's, or all (absent). */
+export async function studyTables(
+  store: ResultStore,
+  options: { ecosystem?: Ecosystem } = {},
+): Promise<Record<string, QueryRow[]>> {
   const tables: Record<string, QueryRow[]> = {};
-  for (const name of STUDY_QUERIES) tables[name] = await store.query(name);
+  for (const name of STUDY_QUERIES) tables[name] = await store.query(name, options);
   return tables;
 }
 

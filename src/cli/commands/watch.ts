@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { type Webhook, webhook } from '../../adapters/alerts/webhooks.ts';
 import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
-import { resolveIndexUrl } from '../../adapters/registry/index-url.ts';
 import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
 import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
 import type { KeepTraces } from '../../adapters/store/store.ts';
@@ -10,8 +9,10 @@ import { openPostgresWatchState } from '../../adapters/store/watch-state-postgre
 import { openSqliteWatchState } from '../../adapters/store/watch-state-sqlite.ts';
 import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { downloadCount } from '../../app/downloads.ts';
-import { type WatchEngine, type WatchEvent, watch } from '../../app/watch.ts';
+import { isPostgresUrl, openStore } from '../../app/open-store.ts';
+import { type WatchEngine, type WatchEvent, type WatchSource, watch } from '../../app/watch.ts';
 import { loadConfig } from '../../config.ts';
+import type { Ecosystem } from '../../core/ecosystem.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import { deriveFeedUrls } from '../../core/feed/feed-urls.ts';
 import { createNdjsonReporter } from '../../reporter/ndjson-reporter.ts';
@@ -19,11 +20,22 @@ import type { Reporter } from '../../reporter/reporter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import { positiveInteger, positiveNumber } from '../parse-flags.ts';
-import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
-import { isPostgresUrl, openStore } from '../../app/open-store.ts';
+import { readNames } from '../read-names.ts';
+import { resolveEcosystemIndex } from '../resolve-ecosystem-index.ts';
+import {
+  ecosystemOption,
+  keepTracesOption,
+  parsePhases,
+  phasesOption,
+  registryOption,
+  tracerOption,
+} from './analysis-options.ts';
 
 interface WatchFlags {
+  ecosystem: Ecosystem;
   indexUrl?: string;
+  registry?: string;
+  from?: string;
   db?: string;
   interval: string;
   workers: string;
@@ -64,10 +76,24 @@ export function parseDuration(value: string, flag: string): number {
   return n;
 }
 
+/** A release as a user would ask for it: NAME==VERSION, npm:NAME@VERSION. */
+function label(event: { ecosystem: Ecosystem; project: string; version: string }): string {
+  return event.ecosystem === 'npm'
+    ? `npm:${event.project}@${event.version}`
+    : `${event.project}==${event.version}`;
+}
+
 function describe(event: WatchEvent): string | null {
   switch (event.type) {
-    case 'watch-start':
-      return `watch: polling ${event.feeds.releases}, ${event.feeds.projects}${event.feeds.changelog ? ` and the changelog ${event.feeds.changelog}` : ' (no changelog)'}${event.healthPort !== null ? `; health on port ${event.healthPort}` : ''}`;
+    case 'watch-start': {
+      const health = event.healthPort !== null ? `; health on port ${event.healthPort}` : '';
+      if (event.feeds === null) {
+        const what =
+          event.watching === null ? 'the npm packages in the store' : `${event.watching} npm packages`;
+        return `watch: polling the package documents of ${what} on ${event.registry}${health}`;
+      }
+      return `watch: polling ${event.feeds.releases}, ${event.feeds.projects}${event.feeds.changelog ? ` and the changelog ${event.feeds.changelog}` : ' (no changelog)'}${health}`;
+    }
     case 'feed-polled':
       return event.fresh > 0 || event.invalid > 0
         ? `watch: ${event.source}: ${event.fresh} new of ${event.items}${event.invalid ? `, ${event.invalid} invalid items skipped` : ''}`
@@ -77,13 +103,13 @@ function describe(event: WatchEvent): string | null {
     case 'feed-gap':
       return `watch: ${event.source}: the window overflowed (nothing seen between ${event.after ?? '?'} and ${event.before ?? '?'}); filled from: ${event.filledBy}`;
     case 'release-queued':
-      return `watch: queued ${event.project}==${event.version} (${event.source})`;
+      return `watch: queued ${label(event)} (${event.source})`;
     case 'alert-queued':
-      return `watch: ALERT ${event.level} ${event.project}==${event.version} -> ${event.destinations} webhook(s)`;
+      return `watch: ALERT ${event.level} ${label(event)} -> ${event.destinations} webhook(s)`;
     case 'alert-sent':
-      return `watch: alert ${event.project}==${event.version} sent to ${event.destination}`;
+      return `watch: alert ${label(event)} sent to ${event.destination}`;
     case 'alert-failed':
-      return `watch: alert ${event.project}==${event.version} to ${event.destination} failed (${event.error}); retry in ${Math.round(event.retryInMs / 1000)} s`;
+      return `watch: alert ${label(event)} to ${event.destination} failed (${event.error}); retry in ${Math.round(event.retryInMs / 1000)} s`;
     case 'status':
       return `watch: seen ${event.seen}, queued ${event.queued}, analysed ${event.analysed}, alerts sent ${event.alertsSent} (pending ${event.alertsPending}), median lag ${event.medianLagMs === null ? '-' : `${Math.round(event.medianLagMs / 1000)} s`}`;
     case 'watch-draining':
@@ -167,16 +193,8 @@ async function runWatch(flags: WatchFlags): Promise<number> {
         `Cannot use the dashboard URL ${JSON.stringify(dashboardUrl)}: not an http(s):// URL`,
       );
     }
-    const indexUrl = await resolveIndexUrl({
-      ...(flags.indexUrl !== undefined ? { cliValue: flags.indexUrl } : {}),
-      env: process.env,
-    });
-    const feeds = deriveFeedUrls(indexUrl, {
-      ...(flags.feedUrl !== undefined ? { feedUrl: flags.feedUrl } : {}),
-      ...(flags.packagesFeedUrl !== undefined ? { packagesFeedUrl: flags.packagesFeedUrl } : {}),
-      ...(flags.changelogUrl !== undefined ? { changelogUrl: flags.changelogUrl } : {}),
-      noChangelog: !flags.changelog,
-    });
+    const indexUrl = await resolveEcosystemIndex(flags.ecosystem, flags);
+    const source = await watchSource(flags, indexUrl);
 
     const db = flags.db ?? config.dbPath;
     let engine: WatchEngine;
@@ -200,6 +218,7 @@ async function runWatch(flags: WatchFlags): Promise<number> {
         pool: {
           config,
           indexUrl,
+          ...(flags.ecosystem === 'npm' ? { registry: indexUrl } : {}),
           workers,
           phases,
           ...(timeoutS !== undefined ? { timeoutS } : {}),
@@ -216,8 +235,7 @@ async function runWatch(flags: WatchFlags): Promise<number> {
     const { fatal } = await watch({
       engine,
       state,
-      indexUrl,
-      feeds,
+      source,
       intervalMs,
       webhooks,
       dashboardUrl,
@@ -247,6 +265,48 @@ async function runWatch(flags: WatchFlags): Promise<number> {
   }
 }
 
+/** What the watcher polls: PyPI's feeds, or the package documents of the npm watchlist. */
+async function watchSource(flags: WatchFlags, indexUrl: string): Promise<WatchSource> {
+  if (flags.ecosystem === 'npm') {
+    const pypiOnly = [
+      [flags.feedUrl, '--feed-url'],
+      [flags.packagesFeedUrl, '--packages-feed-url'],
+      [flags.changelogUrl, '--changelog-url'],
+    ] as const;
+    for (const [value, flag] of pypiOnly) {
+      if (value !== undefined)
+        throw new PkghuntError(
+          'USAGE',
+          `Cannot use ${flag} with --ecosystem npm: npm registries have no feed`,
+          {
+            hint: 'npm is watched through its package documents: give the packages with --from FILE.',
+          },
+        );
+    }
+    return {
+      ecosystem: 'npm',
+      registry: indexUrl,
+      watchlist: flags.from === undefined ? null : await readNames(flags.from, 'npm'),
+    };
+  }
+  if (flags.from !== undefined) {
+    throw new PkghuntError(
+      'USAGE',
+      'Cannot use --from without --ecosystem npm: PyPI is watched through its feeds',
+    );
+  }
+  return {
+    ecosystem: 'pypi',
+    indexUrl,
+    feeds: deriveFeedUrls(indexUrl, {
+      ...(flags.feedUrl !== undefined ? { feedUrl: flags.feedUrl } : {}),
+      ...(flags.packagesFeedUrl !== undefined ? { packagesFeedUrl: flags.packagesFeedUrl } : {}),
+      ...(flags.changelogUrl !== undefined ? { changelogUrl: flags.changelogUrl } : {}),
+      noChangelog: !flags.changelog,
+    }),
+  };
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -255,7 +315,16 @@ export function registerWatch(program: Command, setExit: (code: number) => void)
   program
     .command('watch')
     .description('Watch the index for new releases, analyse each once, and alert webhooks on suspicious ones')
-    .option('--index-url <url>', "package index; default: pip's configured index (feeds derive from it)")
+    .addOption(ecosystemOption('pypi (its feeds), or npm (package documents of --from FILE)', 'pypi'))
+    .option(
+      '--index-url <url>',
+      "PyPI: package index; default: pip's configured index (feeds derive from it)",
+    )
+    .addOption(registryOption())
+    .option(
+      '--from <file>',
+      'npm: the packages to watch, one name per line (default: the npm packages in the store, read on every poll)',
+    )
     .option(
       '--db <file|url>',
       'SQLite store (analyses run here), or postgres://... (`pkghunt worker`s analyse)',
@@ -311,7 +380,12 @@ Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage (also: a file:// index wit
 Examples:
   pkghunt watch --workers 2 --webhook https://alerts.internal/pkghunt --dashboard-url http://127.0.0.1:8080
   pkghunt watch --index-url file://$PWD/.cache/demo-index/simple --feed-url http://127.0.0.1:9000/rss/updates.xml \\
-    --packages-feed-url http://127.0.0.1:9000/rss/packages.xml --no-changelog`,
+    --packages-feed-url http://127.0.0.1:9000/rss/packages.xml --no-changelog
+  pkghunt watch --ecosystem npm --from watchlist.txt --interval 5m --webhook https://alerts.internal/pkghunt
+
+npm registries offer no feed of new releases: with --ecosystem npm every poll GETs the document
+of each watched package (one request each; meant for watchlists, not the whole registry). The
+first poll of a package queues its latest version; later polls every version not seen before.`,
     )
     .action(async (flags: WatchFlags) => {
       setExit(await runWatch(flags));

@@ -9,17 +9,25 @@ import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
 import { traceOptions } from '../../app/hunt.ts';
 import { runWorker, type WorkerEvent } from '../../app/run-worker.ts';
+import { readStoreDecisions, withTriageFeed } from '../../app/triage-feed.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
 import type { PhaseName } from '../../core/record/schema.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
-import { keepTracesOption, parsePhases, phasesOption, tracerOption } from './analysis-options.ts';
+import {
+  keepTracesOption,
+  parsePhases,
+  phasesOption,
+  registryOption,
+  tracerOption,
+} from './analysis-options.ts';
 
 interface WorkerFlags {
   db: string;
   workers: string;
   indexUrl?: string;
+  registry?: string;
   phases: string;
   timeout?: string;
   tracer: TracerChoice;
@@ -100,11 +108,16 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
     // A worker restarted after a crash or SIGKILL undoes what its predecessor left on this host.
     await cleanupStaleSandboxes({ stateDir: config.stateDir });
     await cleanupStaleNetns();
-    const store = await openPostgresStore(flags.db, {
+    const db = flags.db;
+    const opened = await openPostgresStore(db, {
       leaseSeconds,
       retryLimit: retries(flags.retries),
       maintenanceIntervalSeconds: positive(flags.checkInterval, '--check-interval', true) ?? 30,
       pollingIntervalSeconds: Math.max(0.5, positive(flags.poll, '--poll') ?? 2),
+    });
+    // False positives and confirmed releases from the dashboard feed this worker's scoring.
+    const store = withTriageFeed(opened, () => readStoreDecisions({ postgres: db }), {
+      onWarning: (message) => process.stderr.write(`pkghunt worker: ${message}\n`),
     });
     const controller = new AbortController();
     let signals = 0;
@@ -131,6 +144,8 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
             tracer: flags.tracer,
             timeoutS,
             ...(flags.indexUrl !== undefined ? { indexUrl: flags.indexUrl } : {}),
+            // npm jobs (`hunt --ecosystem npm`) read the registry of this machine.
+            ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
             limits: {
               ...(memory !== undefined ? { memory_mb: memory } : {}),
               ...(pids !== undefined ? { pids } : {}),
@@ -174,6 +189,7 @@ export function registerWorker(program: Command, setExit: (code: number) => void
       '--index-url <url>',
       "package index (PEP 503/691) to take releases from; default: pip's configured index",
     )
+    .addOption(registryOption())
     .addOption(phasesOption())
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
     .addOption(tracerOption('auto'))

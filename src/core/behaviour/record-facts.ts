@@ -1,4 +1,4 @@
-import type { BehaviourRecord, PhaseName } from '../record/schema.ts';
+import type { BehaviourRecord, Command, PhaseName } from '../record/schema.ts';
 import { isBuildOwnCommand } from './build-own-commands.ts';
 
 /**
@@ -48,7 +48,20 @@ export function isImportProbe(argv: readonly string[], modules: ReadonlySet<stri
   return match?.[1] !== undefined && modules.has(match[1]);
 }
 
+/**
+ * npm's own work in an npm record, as the build's own is in a PyPI one: npm itself (attributed to
+ * the installer) and the runner's entry-point probes (`node -e 'require("x")'`).
+ */
+export function isNpmOwnCommand(command: Pick<Command, 'argv' | 'by'>): boolean {
+  if (command.by?.kind === 'pip') return true;
+  const [exe = '', ...rest] = command.argv;
+  return (
+    /(^|\/)node$/.test(exe) && rest.at(-2) === '-e' && /^(require|await import)\(/.test(rest.at(-1) ?? '')
+  );
+}
+
 export function recordFacts(record: BehaviourRecord): RecordFacts {
+  const npm = record.package.ecosystem === 'npm';
   const facts: RecordFacts = {
     installStatus: record.phases.install?.status ?? null,
     importStatus: record.phases.import?.status ?? null,
@@ -81,6 +94,7 @@ export function recordFacts(record: BehaviourRecord): RecordFacts {
     const seenCommands = new Set<string>();
     for (const command of data.commands) {
       if (isBuildOwnCommand(command.argv) || isImportProbe(command.argv, modules)) continue;
+      if (npm && isNpmOwnCommand(command)) continue;
       const text = command.argv.join(' ');
       if (seenCommands.has(text)) continue;
       seenCommands.add(text);

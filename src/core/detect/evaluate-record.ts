@@ -27,7 +27,14 @@ const HIDING_RULES = new Set([
   'static.whitespace-hidden',
   'static.powershell-encoded',
 ]);
-const MAX_EVIDENCE = 8;
+/** Evidence items kept per finding; a finding at the cap may hide more behind it. */
+export const MAX_EVIDENCE = 8;
+
+/**
+ * Why a finding is dismissed (it then adds no points and feeds no combination), or null. Built
+ * from triage decisions (src/core/triage/triage-baseline.ts); the record is the one scored.
+ */
+export type FindingDismissal = (finding: Finding, record: BehaviourRecord) => string | null;
 
 export interface EvaluateOptions {
   allowlist: Allowlist;
@@ -38,6 +45,8 @@ export interface EvaluateOptions {
   population?: PopulationView;
   /** Defaults to every dynamic rule. */
   rules?: readonly Rule[];
+  /** Findings an analyst dismissed as false positives (triage decisions of the store). */
+  dismiss?: FindingDismissal;
 }
 
 function adjustment(
@@ -102,7 +111,16 @@ function dynamicFindings(
 export function staticFindingsOf(record: BehaviourRecord): StaticFinding[] {
   return (record.verdict?.findings ?? [])
     .filter((f) => f.phase === 'static')
-    .map(({ points: _points, population: _population, ...rest }) => rest);
+    .map(({ points: _points, population: _population, dismissed: _dismissed, ...rest }) => rest);
+}
+
+/** The finding, or its dismissed form (0 points, the reason) when triage dismissed it. */
+function _judged(
+  finding: Finding,
+  options: { record: BehaviourRecord; dismiss: FindingDismissal | undefined },
+): Finding {
+  const note = options.dismiss?.(finding, options.record) ?? null;
+  return note === null ? finding : { ...finding, points: 0, dismissed: note };
 }
 
 function hidingAndActive(findings: readonly Finding[]): Finding | null {
@@ -155,7 +173,8 @@ function hookAndNetwork(findings: readonly Finding[]): Finding | null {
 }
 
 function levelOf(score: number, findings: readonly Finding[]): Verdict['level'] {
-  if (findings.some((f) => f.severity === 'critical') || score >= THRESHOLDS.malicious) return 'malicious';
+  const critical = findings.some((f) => f.severity === 'critical' && f.dismissed === undefined);
+  if (critical || score >= THRESHOLDS.malicious) return 'malicious';
   return score >= THRESHOLDS.suspicious ? 'suspicious' : 'clean';
 }
 
@@ -166,15 +185,20 @@ function levelOf(score: number, findings: readonly Finding[]): Verdict['level'] 
  */
 export function evaluateRecord(record: BehaviourRecord, options: EvaluateOptions): Verdict {
   const view = buildRecordView(record, options.allowlist);
-  const findings: Finding[] = [];
+  const found: Finding[] = [];
   for (const rule of options.rules ?? DYNAMIC_RULES) {
-    findings.push(...dynamicFindings(rule, rule.match(record, view), options.population));
+    found.push(...dynamicFindings(rule, rule.match(record, view), options.population));
   }
   const own = { kind: 'package' as const, distribution: normalizeName(record.package.name) };
   for (const f of options.staticFindings ?? staticFindingsOf(record)) {
-    findings.push({ ...f, culprit: f.culprit ?? own, points: SEVERITY_POINTS[f.severity] });
+    found.push({ ...f, culprit: f.culprit ?? own, points: SEVERITY_POINTS[f.severity] });
   }
-  for (const combo of [hidingAndActive(findings), hookAndNetwork(findings)]) if (combo) findings.push(combo);
+  const findings = found.map((f) => _judged(f, { record, dismiss: options.dismiss }));
+  // A dismissed finding takes part in no combination; a combination can be dismissed in turn.
+  const standing = findings.filter((f) => f.dismissed === undefined);
+  for (const combo of [hidingAndActive(standing), hookAndNetwork(standing)]) {
+    if (combo) findings.push(_judged(combo, { record, dismiss: options.dismiss }));
+  }
 
   const perRule = new Map<string, { points: number; severity: Severity }>();
   for (const f of findings) {

@@ -10,6 +10,8 @@ export type PopularOutcome =
       importStatus: string | null;
       /** Limits the install hit (disk, memory, timeout...). */
       installLimits?: string[];
+      /** Why the install did not complete, in words (the phase's `reason`), when known. */
+      installReason?: string | null;
     })
   | { state: 'failed'; name: string; version: string | null; reason: string }
   | { state: 'not_analysed'; name: string; reason: string };
@@ -28,7 +30,13 @@ export interface FalsePositiveReport {
   analysed: number;
   /** Analysed and installed: the denominator of the rates (a failed install is no true negative). */
   installed: number;
-  installFailed: { name: string; version: string | null; status: string | null; level: string }[];
+  installFailed: {
+    name: string;
+    version: string | null;
+    status: string | null;
+    level: string;
+    reason?: string;
+  }[];
   failed: { name: string; version: string | null; reason: string }[];
   notAnalysed: { name: string; reason: string }[];
   at: Record<Threshold, Rate>;
@@ -60,6 +68,7 @@ export function falsePositiveReport(outcomes: readonly PopularOutcome[]): FalseP
             ? `${o.installStatus ?? 'none'}, limit: ${o.installLimits.join('+')}`
             : o.installStatus,
         level: o.level,
+        ...(o.installReason ? { reason: o.installReason } : {}),
       })),
     failed: outcomes.flatMap((o) =>
       o.state === 'failed' ? [{ name: o.name, version: o.version, reason: o.reason }] : [],

@@ -46,12 +46,6 @@ export function evaluateTargets(recall: RecallReport | null, fp: FalsePositiveRe
     value: r?.rate ?? null,
     met: r?.rate == null ? null : r.rate >= goal,
   });
-  const max = (what: string, goal: number, r: Rate | undefined): Target => ({
-    what,
-    goal: `≤ ${goal * 100}%`,
-    value: r?.rate ?? null,
-    met: r?.rate == null ? null : r.rate <= goal,
-  });
   return [
     min(
       'recall, samples with Linux-observable behaviour (suspicious or worse)',
@@ -59,8 +53,21 @@ export function evaluateTargets(recall: RecallReport | null, fp: FalsePositiveRe
       recall?.at.suspicious.linuxObservable,
     ),
     min('recall, whole set, static included (suspicious or worse)', 0.8, recall?.at.suspicious.overall),
-    max('false positives on popular projects at malicious', 0.01, fp?.at.malicious),
-    max('false positives on popular projects at suspicious or worse', 0.05, fp?.at.suspicious),
+    ...falsePositiveTargets(fp),
+  ];
+}
+
+/** The false-positive targets (issues 4 and 7): at most 1% at malicious, 5% at suspicious or worse. */
+export function falsePositiveTargets(fp: FalsePositiveReport | null, what = 'popular projects'): Target[] {
+  const max = (label: string, goal: number, r: Rate | undefined): Target => ({
+    what: label,
+    goal: `≤ ${goal * 100}%`,
+    value: r?.rate ?? null,
+    met: r?.rate == null ? null : r.rate <= goal,
+  });
+  return [
+    max(`false positives on ${what} at malicious`, 0.01, fp?.at.malicious),
+    max(`false positives on ${what} at suspicious or worse`, 0.05, fp?.at.suspicious),
   ];
 }
 
@@ -119,11 +126,16 @@ function _recallSection(r: RecallReport): string[] {
   return out;
 }
 
-function _fpSection(f: FalsePositiveReport): string[] {
+/** The false-positive part of an evaluation: rates, every flagged package with its rules, failures. */
+export function renderFalsePositiveSection(
+  f: FalsePositiveReport,
+  options: { heading?: string; noun?: string } = {},
+): string[] {
+  const noun = options.noun ?? 'projects';
   const out: string[] = [
-    '### False positives over popular projects',
+    options.heading ?? '### False positives over popular projects',
     '',
-    `${f.listed} projects listed, ${f.analysed} analysed in the sandbox, ${f.installed} of them installed (the denominator); ${f.installFailed.length} analysed but failed to install, ${f.failed.length} failed to analyse, ${f.notAnalysed.length} not analysed (yet): these are counted apart, not as true negatives.`,
+    `${f.listed} ${noun} listed, ${f.analysed} analysed in the sandbox, ${f.installed} of them installed (the denominator); ${f.installFailed.length} analysed but failed to install, ${f.failed.length} failed to analyse, ${f.notAnalysed.length} not analysed (yet): these are counted apart, not as true negatives.`,
     '',
     '| | rate |',
     '| --- | --- |',
@@ -145,14 +157,14 @@ function _fpSection(f: FalsePositiveReport): string[] {
   }
   if (f.installFailed.length > 0) {
     out.push(
-      `Analysed, install did not complete (${f.installFailed.length}): ${f.installFailed.map((p) => `${p.name} (${p.status ?? 'no install phase'})`).join(', ')}.`,
+      `Analysed, install did not complete (${f.installFailed.length}): ${f.installFailed.map((p) => `${p.name} (${p.status ?? 'no install phase'}${p.reason ? `: ${p.reason.split('\n')[0]?.slice(0, 160)}` : ''})`).join(', ')}.`,
       '',
     );
   }
   if (f.failed.length > 0) {
     out.push(`Failed to analyse (${f.failed.length}):`, '');
     for (const p of f.failed)
-      out.push(`- ${p.name} ${p.version ?? ''}: ${p.reason.split('\n')[0]?.slice(0, 200)}`);
+      out.push(`- ${p.name}${p.version ? ` ${p.version}` : ''}: ${p.reason.split('\n')[0]?.slice(0, 200)}`);
     out.push('');
   }
   if (f.notAnalysed.length > 0) {
@@ -185,6 +197,6 @@ export function renderEvalMarkdown(report: EvalReport): string {
     '',
   );
   if (report.recall) out.push(..._recallSection(report.recall));
-  if (report.falsePositives) out.push(..._fpSection(report.falsePositives));
+  if (report.falsePositives) out.push(...renderFalsePositiveSection(report.falsePositives));
   return `${out.join('\n').trimEnd()}\n`;
 }

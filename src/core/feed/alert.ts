@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Ecosystem } from '../ecosystem.ts';
 import type { BehaviourRecord } from '../record/schema.ts';
 
 export const AlertLevel = z.enum(['suspicious', 'malicious']);
@@ -8,6 +9,8 @@ export type AlertLevel = z.infer<typeof AlertLevel>;
 export const Alert = z.object({
   /** (project, version, level): one alert each, whatever happens. */
   key: z.string(),
+  /** Absent in alerts queued before npm was watched: PyPI. */
+  ecosystem: Ecosystem.optional(),
   project: z.string(),
   version: z.string(),
   level: AlertLevel,
@@ -37,9 +40,24 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The key of an alert: the same release at the same level is one alert, on every run. */
-export function alertKey(project: string, version: string, level: AlertLevel): string {
-  return `${project}==${version}:${level}`;
+/**
+ * The key of an alert: the same release at the same level is one alert, on every run. npm keys
+ * carry their ecosystem (`npm:NAME@VERSION:level`) so that a PyPI project of the same name has its own.
+ */
+export function alertKey(
+  project: string,
+  version: string,
+  level: AlertLevel,
+  ecosystem: Ecosystem = 'pypi',
+): string {
+  return ecosystem === 'npm' ? `npm:${project}@${version}:${level}` : `${project}==${version}:${level}`;
+}
+
+/** How an alert names its release: `NAME==VERSION` (PyPI) or `npm:NAME@VERSION`. */
+export function alertRelease(alert: Pick<Alert, 'project' | 'version' | 'ecosystem'>): string {
+  return alert.ecosystem === 'npm'
+    ? `npm:${alert.project}@${alert.version}`
+    : `${alert.project}==${alert.version}`;
 }
 
 /** The dashboard page of a release: `<dashboard-url>/package/NAME/VERSION`. */
@@ -52,7 +70,13 @@ export function dashboardLink(dashboardUrl: string | null, project: string, vers
 /** The alert for a record judged suspicious or malicious; null for a clean one or no verdict. */
 export function buildAlert(
   record: BehaviourRecord,
-  options: { project: string; version: string; dashboardUrl: string | null; downloads: number | null },
+  options: {
+    project: string;
+    version: string;
+    ecosystem?: Ecosystem;
+    dashboardUrl: string | null;
+    downloads: number | null;
+  },
 ): Alert | null {
   const verdict = record.verdict;
   if (verdict === undefined || verdict.level === 'clean') return null;
@@ -69,14 +93,17 @@ export function buildAlert(
         text: clip(e.text, EVIDENCE_CHARS),
       })),
     }));
+  const ecosystem = options.ecosystem ?? 'pypi';
   return {
-    key: alertKey(options.project, options.version, verdict.level),
+    key: alertKey(options.project, options.version, verdict.level, ecosystem),
+    ecosystem,
     project: options.project,
     version: options.version,
     level: verdict.level,
     score: verdict.score,
     findings,
-    url: dashboardLink(options.dashboardUrl, options.project, options.version),
+    // The dashboard's package pages are PyPI's (keyed by name): no link for npm releases yet.
+    url: ecosystem === 'npm' ? null : dashboardLink(options.dashboardUrl, options.project, options.version),
     downloads: options.downloads,
     analysedAt: record.finished_at,
   };
@@ -104,7 +131,7 @@ export function slackInert(text: string): string {
 
 /** A Slack-compatible incoming-webhook body (text fallback plus blocks). */
 export function slackPayload(alert: Alert): Record<string, unknown> {
-  const title = `${alert.level === 'malicious' ? ':rotating_light: MALICIOUS' : ':warning: SUSPICIOUS'} ${slackInert(`${alert.project}==${alert.version}`)} (score ${alert.score})`;
+  const title = `${alert.level === 'malicious' ? ':rotating_light: MALICIOUS' : ':warning: SUSPICIOUS'} ${slackInert(alertRelease(alert))} (score ${alert.score})`;
   const lines = alert.findings.map((f) => {
     const evidence = f.evidence.map((e) => `    ${slackInert(e.pointer)} ${slackInert(e.text)}`).join('\n');
     return `• ${slackInert(f.rule)} (${slackInert(f.severity)}, ${slackInert(f.phase)}): ${slackInert(f.title)}${evidence ? `\n${evidence}` : ''}`;
@@ -114,7 +141,7 @@ export function slackPayload(alert: Alert): Record<string, unknown> {
     alert.url === null ? null : `<${alert.url.replace(/[<>|]/g, encodeURIComponent)}|dashboard>`,
   ].filter((s): s is string => s !== null);
   return {
-    text: `pkghunt: ${alert.level} ${alert.project.replace(/[<>&]/g, '')}==${alert.version.replace(/[<>&]/g, '')}`,
+    text: `pkghunt: ${alert.level} ${alertRelease(alert).replace(/[<>&]/g, '')}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: title } },
       { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) || 'no findings' } },

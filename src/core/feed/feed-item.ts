@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { Ecosystem } from '../ecosystem.ts';
+import { isValidNpmName } from '../npm/npm-package-spec.ts';
 import { normalizeName } from '../pypi/normalize-name.ts';
 
 /** A project name as the index allows it (PEP 508); anything else in a feed is not a package. */
@@ -20,19 +22,30 @@ export const FeedItem = z.object({
 });
 export type FeedItem = z.infer<typeof FeedItem>;
 
-/** A (project, version) the watcher found, and where. */
-export const SeenRelease = z.object({
-  name: ProjectName,
-  version: ReleaseVersion,
-  published: z.string().nullable(),
-  source: z.enum(['rss', 'changelog', 'project-page', 'new-project']),
-});
+/** A (project, version) the watcher found, and where. `ecosystem` absent: PyPI. */
+export const SeenRelease = z
+  .object({
+    name: z.string(),
+    version: ReleaseVersion,
+    published: z.string().nullable(),
+    source: z.enum(['rss', 'changelog', 'project-page', 'new-project', 'npm-packument']),
+    ecosystem: Ecosystem.optional(),
+  })
+  .refine((r) => (r.ecosystem === 'npm' ? isValidNpmName(r.name) : ProjectName.safeParse(r.name).success), {
+    message: 'not a valid project name',
+    path: ['name'],
+  });
 export type SeenRelease = z.infer<typeof SeenRelease>;
 
 /** The identity of a release: normalised name and the version as the index spells it. */
 export function releaseKey(item: { name: string; version: string | null }): string {
   const name = normalizeName(item.name);
   return item.version === null ? name : `${name}==${item.version}`;
+}
+
+/** The identity of a seen release across ecosystems: PyPI's releaseKey, `npm:NAME@VERSION` for npm. */
+export function seenKey(item: { name: string; version: string; ecosystem?: Ecosystem | undefined }): string {
+  return item.ecosystem === 'npm' ? `npm:${item.name}@${item.version}` : releaseKey(item);
 }
 
 /** Sorts by publication time (unknown last, then by key) and keeps the first of each key. */

@@ -175,6 +175,29 @@ test('static npm signals: install scripts by what they do, obfuscation, eval of 
     ),
     null,
   );
+  // Escapes that spell ASCII hide text; Unicode range tables and binary tables written as
+  // escapes (what compilers and bundlers emit, e.g. sass.dart.js, prettier) are data.
+  assert.equal(
+    severityOf(
+      [{ path: 'package/index.js', text: `s = "${'\\u0072\\u0065'.repeat(20)}";` }],
+      'npm.static.obfuscated-js',
+    ),
+    'medium',
+  );
+  const unicodeTable = Array.from({ length: 40 }, (_, i) => `\\u${(0x2690 + i).toString(16)}`).join('');
+  const binaryTable = `\\xe1${'\\x01'.repeat(60)}`;
+  for (const text of [`re = /[${unicodeTable}]/;`, `t = "${binaryTable}";`])
+    assert.equal(severityOf([{ path: 'package/index.js', text }], 'npm.static.obfuscated-js'), null, text);
+  // A long base64 literal is an encoded blob, unless it is an inlined WebAssembly module.
+  const base64 = (prefix: string) => `const b = "${prefix}${'QUJD'.repeat(200)}";`;
+  assert.equal(
+    severityOf([{ path: 'package/index.js', text: base64('ZXZhbC') }], 'npm.static.obfuscated-js'),
+    'medium',
+  );
+  assert.equal(
+    severityOf([{ path: 'package/index.js', text: base64('AGFzbQEAAAAB') }], 'npm.static.obfuscated-js'),
+    null,
+  );
   const packed = "eval(Buffer.from('Y29uc29sZS5sb2coMSk=', 'base64').toString())";
   assert.equal(severityOf([{ path: 'package/lib/a.js', text: packed }], 'npm.static.eval-decoded'), 'high');
   assert.equal(

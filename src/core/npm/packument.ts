@@ -22,15 +22,26 @@ export const NpmVersionManifest = z
   .passthrough();
 export type NpmVersionManifest = z.infer<typeof NpmVersionManifest>;
 
+/** An unpublished package's document: no `versions`, and `time.unpublished` (an object) says so. */
+function _unpublishedWithVersions(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || 'versions' in doc || !('time' in doc)) return doc;
+  const time = (doc as { time: unknown }).time;
+  return typeof time === 'object' && time !== null && 'unpublished' in time ? { ...doc, versions: {} } : doc;
+}
+
 /** A registry's package document (GET /NAME). */
-export const Packument = z
-  .object({
-    name: z.string(),
-    'dist-tags': z.record(z.string(), z.string()).default({}),
-    versions: z.record(z.string(), NpmVersionManifest),
-    time: z.record(z.string(), z.string()).optional(),
-  })
-  .passthrough();
+export const Packument = z.preprocess(
+  _unpublishedWithVersions,
+  z
+    .object({
+      name: z.string(),
+      'dist-tags': z.record(z.string(), z.string()).default({}),
+      versions: z.record(z.string(), NpmVersionManifest),
+      // Publication time per version (plus created/modified); `unpublished` is an object.
+      time: z.record(z.string(), z.unknown()).optional(),
+    })
+    .passthrough(),
+);
 export type Packument = z.infer<typeof Packument>;
 
 /** The lifecycle scripts npm runs on `npm install` of a dependency, in order. */

@@ -251,6 +251,11 @@ export const Finding = z.object({
   points: z.number(),
   /** Why the population changed the points, when it did. */
   population: z.string().optional(),
+  /**
+   * Set when a triage decision in force dismissed it: an analyst marked the same behaviour of the
+   * same project a false positive (src/core/triage/triage-baseline.ts). It then adds no points.
+   */
+  dismissed: z.string().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 

@@ -79,6 +79,11 @@ function _bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+/** How the report names a package: its name, prefixed `npm:` for npm packages. */
+function _label(record: BehaviourRecord): string {
+  return record.package.ecosystem === 'npm' ? `npm:${record.package.name}` : record.package.name;
+}
+
 /** Accumulates records one at a time (they are streamed from the store) into the study's numbers. */
 export function createReportBuilder(options: {
   /** How many rows of each ranking (hosts, DNS names, commands, suspicious packages) to keep. */
@@ -108,7 +113,7 @@ export function createReportBuilder(options: {
       const installHosts = behaviours.filter((b) => b.kind === 'host' && b.phases.includes('install'));
       if (installHosts.length > 0) {
         connected.push({
-          package: record.package.name,
+          package: _label(record),
           version: record.package.version,
           hosts: installHosts.map((b) => b.key),
           own: installHosts.some((b) => b.own),
@@ -127,7 +132,7 @@ export function createReportBuilder(options: {
       _bump(byLevel, verdict.level);
       if (verdict.level === 'clean') return;
       suspicious.push({
-        package: record.package.name,
+        package: _label(record),
         version: record.package.version,
         level: verdict.level,
         score: verdict.score,

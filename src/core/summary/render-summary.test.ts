@@ -163,11 +163,39 @@ test('an npm record names npm, not pip, as the installer', () => {
   const npm = { kind: 'pip' as const, distribution: null, method: 'npm' };
   const base = record(
     phase({
-      commands: [{ argv: ['node', 'x.js'], cwd: '/', pid: 7, ppid: 1, time: 0, exe: '/usr/bin/node', by: npm }],
+      commands: [
+        { argv: ['node', 'x.js'], cwd: '/', pid: 7, ppid: 1, time: 0, exe: '/usr/bin/node', by: npm },
+      ],
     }),
   );
   const text = renderSummary({ ...base, package: { ...base.package, ecosystem: 'npm' } });
   assert.match(text, /node x\.js \(by npm\)/);
   assert.match(text, /npm's own traffic/);
   assert.doesNotMatch(text, /pip/);
+});
+
+test('a finding dismissed by triage says why it added nothing', () => {
+  const base = record(phase({}));
+  base.verdict = {
+    level: 'clean',
+    score: 0,
+    static_files: 0,
+    population_adjusted: false,
+    findings: [
+      {
+        dismissed: 'same behaviour marked a false positive in triage (#3 on 1.0)',
+        points: 0,
+        evidence: [{ pointer: '/phases/install/connections/0', text: 'tcp good.example:443' }],
+        rule: 'net.outbound',
+        title: 'contacts the network',
+        severity: 'medium',
+        phase: 'install',
+        attack: 'T1071',
+        culprit: null,
+      },
+    ],
+  };
+  const text = renderSummary(base, { color: false });
+  assert.match(text, /net\.outbound \(install, \+0 T1071\)/);
+  assert.match(text, /\n {6}dismissed: same behaviour marked a false positive in triage \(#3 on 1\.0\)\n/);
 });

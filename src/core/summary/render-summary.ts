@@ -147,6 +147,7 @@ function renderVerdict(verdict: Verdict, options: Required<SummaryOptions>): str
       ),
     );
     if (f.population) out.push(sanitizeForTerminal(`      population: ${f.population}`));
+    if (f.dismissed) out.push(sanitizeForTerminal(`      dismissed: ${f.dismissed}`));
     for (const e of f.evidence.slice(0, 3)) out.push(sanitizeForTerminal(`      ${e.pointer}  ${e.text}`));
     if (f.evidence.length > 3) out.push(`      ... ${f.evidence.length - 3} more (see --json)`);
   }

@@ -49,11 +49,23 @@ function parseList(c: Cursor, closer: string): StraceValue[] {
   return items;
 }
 
+/** `name=` at the cursor (sticky: no slice of the line per item; at most 63 chars, as before). */
+const FIELD = /([A-Za-z_][A-Za-z0-9_.]{0,62})=/y;
+/** `name(` at the cursor (at most 63 chars before the parenthesis). */
+const CALL = /([A-Za-z_][A-Za-z0-9_]{0,62})\(/y;
+
+function isNameStart(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
+}
+
 function parseItem(c: Cursor, closer: string): StraceValue {
-  const field = /^([A-Za-z_][A-Za-z0-9_.]*)=/.exec(c.text.slice(c.pos, c.pos + 64));
-  if (field?.[1]) {
-    c.pos += field[0].length;
-    return { kind: 'field', name: field[1], value: parseValue(c, closer) };
+  if (isNameStart(c.text.charCodeAt(c.pos))) {
+    FIELD.lastIndex = c.pos;
+    const field = FIELD.exec(c.text);
+    if (field?.[1]) {
+      c.pos += field[0].length;
+      return { kind: 'field', name: field[1], value: parseValue(c, closer) };
+    }
   }
   return parseValue(c, closer);
 }
@@ -67,7 +79,11 @@ function parseValue(c: Cursor, closer: string): StraceValue {
   }
   if (ch === '[' && !c.text.startsWith('[/*', c.pos)) return parseBracketed(c, 'array');
   if (ch === '{') return parseBracketed(c, 'struct');
-  const call = /^([A-Za-z_][A-Za-z0-9_]*)\(/.exec(c.text.slice(c.pos, c.pos + 64));
+  let call: RegExpExecArray | null = null;
+  if (isNameStart(c.text.charCodeAt(c.pos))) {
+    CALL.lastIndex = c.pos;
+    call = CALL.exec(c.text);
+  }
   if (call?.[1]) {
     c.pos += call[0].length;
     const args = parseList(c, ')');
@@ -106,33 +122,54 @@ function withTrailingRaw(c: Cursor, closer: string, value: StraceValue): StraceV
   return rest.text === '' ? value : { kind: 'raw', text: `${renderValue(value)}${rest.text}` };
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const COMMA = 0x2c;
+/** Opening bracket char code -> the closing one's. */
+const CLOSER_CODES = new Map<number, number>([
+  [0x28, 0x29],
+  [0x5b, 0x5d],
+  [0x7b, 0x7d],
+]);
+
+function isCloser(code: number): boolean {
+  return code === 0x29 || code === 0x5d || code === 0x7d;
+}
+
 /** Reads up to the next `,` or closer at depth 0, respecting quotes, brackets and comments. */
 function parseRaw(c: Cursor, closer: string): { kind: 'raw'; text: string } {
+  const { text } = c;
+  const closerCode = closer.charCodeAt(0);
   const start = c.pos;
-  const stack: string[] = [];
+  // Char codes of the closers expected, innermost last (hot path: allocated only when nesting).
+  let stack: number[] | null = null;
   let i = c.pos;
-  while (i < c.text.length) {
-    const ch = c.text[i] ?? '';
-    if (ch === '"') {
+  while (i < text.length) {
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE) {
       i++;
-      while (i < c.text.length && c.text[i] !== '"') i += c.text[i] === '\\' ? 2 : 1;
+      while (i < text.length && text.charCodeAt(i) !== QUOTE) i += text.charCodeAt(i) === BACKSLASH ? 2 : 1;
       i++;
       continue;
     }
-    if (ch === '/' && c.text[i + 1] === '*') {
-      const endComment = c.text.indexOf('*/', i + 2);
-      i = endComment < 0 ? c.text.length : endComment + 2;
+    if (ch === SLASH && text.charCodeAt(i + 1) === STAR) {
+      const endComment = text.indexOf('*/', i + 2);
+      i = endComment < 0 ? text.length : endComment + 2;
       continue;
     }
-    if (stack.length === 0 && (ch === ',' || ch === closer)) break;
-    if (stack.length === 0 && (ch === ')' || ch === ']' || ch === '}')) break;
-    const expected = CLOSERS[ch];
-    if (expected) stack.push(expected);
-    else if (ch === stack[stack.length - 1]) stack.pop();
+    const depth = stack === null ? 0 : stack.length;
+    if (depth === 0 && (ch === COMMA || ch === closerCode || isCloser(ch))) break;
+    const expected = CLOSER_CODES.get(ch);
+    if (expected !== undefined) {
+      stack ??= [];
+      stack.push(expected);
+    } else if (stack !== null && depth > 0 && ch === stack[depth - 1]) stack.pop();
     i++;
   }
   c.pos = i;
-  return { kind: 'raw', text: c.text.slice(start, i).trimEnd() };
+  return { kind: 'raw', text: text.slice(start, i).trimEnd() };
 }
 
 /** Renders a value back to strace-like text (for flags and error messages). */

@@ -74,8 +74,9 @@ export class TraceReducer {
   keep(line: string): boolean {
     if (line.trim() === '') return false;
     this.stats.lines++;
-    this.#follow(line);
-    const keep = !this.#droppable(line);
+    const event = parseStraceLine(line);
+    this.#follow(event, line);
+    const keep = !this.#droppable(event);
     if (keep) this.stats.kept++;
     return keep;
   }
@@ -90,8 +91,8 @@ export class TraceReducer {
   }
 
   /** Process-tree bookkeeping: a thread shares its parent's descriptors, a child gets a copy. */
-  #follow(line: string): void {
-    for (const e of this.#joiner.push(line)) {
+  #follow(event: ReturnType<typeof parseStraceLine>, line: string): void {
+    for (const e of this.#joiner.pushParsed(event, line)) {
       if (e.type === 'exit' || e.type === 'killed') this.#fds.delete(e.pid);
       if (e.type !== 'syscall' || !FORKS.has(e.name)) continue;
       const child = e.result?.value;
@@ -101,8 +102,7 @@ export class TraceReducer {
     }
   }
 
-  #droppable(line: string): boolean {
-    const event = parseStraceLine(line);
+  #droppable(event: ReturnType<typeof parseStraceLine>): boolean {
     if (event.type === 'unfinished') {
       const joined = parseStraceLine(`${event.pid} ${event.time} ${event.head}) = 0`);
       // The result is unknown yet: only calls whose drop does not depend on it (no new descriptor).

@@ -9,6 +9,16 @@ export function resolveTracePath(base: string | null, path: string): string | nu
 }
 
 export function normalizePath(path: string): string {
+  // Fast path, most paths of a trace: already absolute and normal (no empty, `.` or `..` part).
+  if (
+    path.length > 1 &&
+    path.charCodeAt(0) === 0x2f &&
+    path.charCodeAt(path.length - 1) !== 0x2f &&
+    !path.includes('//') &&
+    !path.includes('/.')
+  ) {
+    return path;
+  }
   const parts: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;

@@ -13,7 +13,11 @@ export class StraceLineJoiner {
 
   /** Parses one line; returns 0..n complete events (a dangling unfinished call may be flushed first). */
   push(line: string): JoinedLine[] {
-    const event = parseStraceLine(line);
+    return this.pushParsed(parseStraceLine(line), line);
+  }
+
+  /** Like push, for a line the caller already parsed with parseStraceLine (parsed once, not twice). */
+  pushParsed(event: ReturnType<typeof parseStraceLine>, line: string): JoinedLine[] {
     if (event.type === 'unparsed') return [event];
     const out: JoinedLine[] = [];
     switch (event.type) {

@@ -112,6 +112,18 @@
       const row = form.closest('tr');
       const current = row ? row.querySelector('.current-decision') : null;
       if (current && data.rule === null) current.textContent = answer.decision.label.replace('_', ' ');
+      if (data.rule === null && answer.decision.label === 'confirmed_malicious') {
+        // A confirmed release has its report draft: offer it right here.
+        const a = document.createElement('a');
+        a.className = 'draft-link';
+        a.setAttribute(
+          'href',
+          `/package/${encodeURIComponent(answer.decision.project)}/${encodeURIComponent(answer.decision.version)}/report-draft`,
+        );
+        a.textContent = 'open the report draft';
+        saved.appendChild(document.createTextNode(' · '));
+        saved.appendChild(a);
+      }
     } catch (error) {
       saved.textContent = `not saved: ${error}`;
     }

@@ -1,5 +1,15 @@
 import { html, type SafeHtml } from '../html.ts';
 
+/** One stored result as the overview's feed and the triage queue list it. */
+export interface ResultRow {
+  id: number;
+  project: string;
+  version: string | null;
+  storedAt: string;
+  verdictLevel: string | null;
+  verdictScore: number | null;
+}
+
 export type Section = 'overview' | 'triage' | 'search' | 'package';
 
 export interface LayoutOptions {

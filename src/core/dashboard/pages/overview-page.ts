@@ -1,16 +1,7 @@
 import type { StudyReport } from '../../report/study-report.ts';
 import { svgBarChart } from '../../report/svg-bar-chart.ts';
 import { html, type SafeHtml, trustedHtml } from '../html.ts';
-import { layout, levelBadge, packageLink } from './layout.ts';
-
-export interface ResultRow {
-  id: number;
-  project: string;
-  version: string | null;
-  storedAt: string;
-  verdictLevel: string | null;
-  verdictScore: number | null;
-}
+import { layout, levelBadge, packageLink, type ResultRow } from './layout.ts';
 
 export interface OverviewData {
   perDay: { day: string; packages: number }[];

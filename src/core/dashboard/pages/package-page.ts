@@ -1,4 +1,5 @@
 import type { RecordDiff } from '../../diff/diff-records.ts';
+import type { ProviderName } from '../../downloads/download-count.ts';
 import type { Attribution, BehaviourRecord, Connection, Phase, PhaseName } from '../../record/schema.ts';
 import type { ReportDraft } from '../../report-draft/render-report-draft.ts';
 import type { Decision } from '../../triage/decision.ts';
@@ -7,6 +8,7 @@ import { html, type SafeHtml } from '../html.ts';
 import { type ProcessNode, processTree } from '../process-tree.ts';
 import { phaseTimeline } from '../timeline.ts';
 import { layout, levelBadge, packageHref } from './layout.ts';
+import { reportDraftSection } from './report-draft-page.ts';
 import { decisionForm, decisionText, tokenBox } from './triage-page.ts';
 
 export interface PackagePageData {
@@ -18,9 +20,39 @@ export interface PackagePageData {
   diff: RecordDiff | null;
   /** The draft of the malware report, offered once the release is confirmed malicious. */
   draft: ReportDraft | null;
-  /** Downloads over a recent period, when known. */
-  downloads: { count: number; days: number; provider: string } | null;
+  /** Downloads over a recent period, or why they are not known. */
+  downloads: DownloadsView;
   triageEnabled: boolean;
+}
+
+/** The download count of a project as the dashboard shows it (app/dashboard-downloads.ts). */
+export type DownloadsView =
+  | {
+      known: true;
+      count: number;
+      days: number;
+      provider: ProviderName;
+      /** The provider in words (e.g. "the stats API at stats.internal"). */
+      source: string;
+      /** First and last day counted, when the provider says. */
+      from: string | null;
+      to: string | null;
+      /** Days the provider had data for, when fewer than asked. */
+      coveredDays: number | null;
+      note: string;
+    }
+  | { known: false; days: number; provider: ProviderName | null; source: string | null; reason: string };
+
+/** "6,789 over the last 30 days (2024-05-11 to 2024-06-09, ...), from ..." or "unknown (reason)". */
+export function downloadsText(d: DownloadsView): string {
+  if (!d.known) return `unknown (${d.reason})${d.source ? `; provider: ${d.source}` : ''}`;
+  const window = [
+    d.from !== null && d.to !== null ? `${d.from} to ${d.to}` : null,
+    d.coveredDays !== null && d.coveredDays < d.days ? `data for ${d.coveredDays} of them` : null,
+    d.note,
+  ].filter((part) => part !== null && part !== '');
+  const period = `over the last ${d.days} day${d.days === 1 ? '' : 's'}`;
+  return `${d.count.toLocaleString('en-US')} ${period}${window.length > 0 ? ` (${window.join('; ')})` : ''}, from ${d.source} (${d.provider})`;
 }
 
 /** The id an evidence pointer links to (`/phases/install/commands/3` -> `ev-phases-install-commands-3`). */
@@ -141,6 +173,7 @@ export function renderPackagePage(data: PackagePageData): string {
             f,
           ) => html`<li class="finding"><strong class="sev sev-${f.severity}">${f.severity}</strong> ${f.title} <code class="rule">${f.rule}</code>
 <small>${f.phase}${f.attack ? ` · ATT&CK ${f.attack}` : ''} · +${f.points}${f.culprit ? ` · ${f.culprit.kind}${f.culprit.distribution ? `:${f.culprit.distribution}` : ''}` : ''}</small>
+${f.dismissed ? html`<br><small class="dismissed">dismissed: ${f.dismissed}</small>` : ''}${f.population ? html`<br><small class="population">population: ${f.population}</small>` : ''}
 ${decisionForm({ project: data.project, version: data.version, rule: f.rule }, data.triageEnabled)}
 <ul class="evidence">${f.evidence.map(
             (e) =>
@@ -156,11 +189,7 @@ ${decisionForm({ project: data.project, version: data.version, rule: f.rule }, d
   const draft =
     data.draft === null
       ? html``
-      : html`<section id="report-draft"><h2>Report draft (confirmed malicious)</h2>
-${data.draft.warnings.length ? html`<ul class="warnings">${data.draft.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
-<p><a href="/api/packages/${encodeURIComponent(data.project)}/${encodeURIComponent(data.version)}/report-draft">as JSON</a></p>
-<h3>Email</h3><pre class="draft-email">${data.draft.email}</pre>
-<h3>OSV record</h3><pre class="draft-osv">${JSON.stringify(data.draft.osv, null, 2)}</pre></section>`;
+      : reportDraftSection(data.draft, { project: data.project, version: data.version });
   const releaseDecision = data.decisions.find((d) => d.rule === null) ?? null;
   const body = html`<p class="meta">${levelBadge(v?.level ?? null)} score ${v?.score ?? '-'} ·
 analysed ${record.finished_at.slice(0, 19).replace('T', ' ')} UTC · tracer ${record.sandbox.tracer}${
@@ -168,9 +197,9 @@ analysed ${record.finished_at.slice(0, 19).replace('T', ' ')} UTC · tracer ${re
       ? html` · <code>${record.package.artifact.filename}</code> sha256 <code>${record.package.artifact.sha256}</code>`
       : ''
   }</p>
-<p>Downloads: ${data.downloads ? `${data.downloads.count} over ${data.downloads.days} days (${data.downloads.provider})` : 'not known'} ·
-<a href="/api/packages/${encodeURIComponent(data.project)}/${encodeURIComponent(data.version)}/record.json" download>export the record as JSON</a> ·
-<a href="${base}">permalink</a></p>
+<p>Downloads: <span id="downloads" class="downloads downloads-${data.downloads.known ? 'known' : 'unknown'}">${downloadsText(data.downloads)}</span></p>
+<p><a href="/api/packages/${encodeURIComponent(data.project)}/${encodeURIComponent(data.version)}/record.json" download>export the record as JSON</a> ·
+<a href="${base}">permalink</a>${data.draft === null ? '' : html` · <a id="report-draft-link" href="${base}/report-draft">open the report draft</a>`}</p>
 <section><h2>Triage</h2>${tokenBox(data.triageEnabled)}
 <p>Release: <span class="current-decision">${decisionText(releaseDecision)}</span></p>
 ${decisionForm({ project: data.project, version: data.version }, data.triageEnabled)}${history}</section>

@@ -1,6 +1,6 @@
 import { html } from '../html.ts';
+import type { ResultRow } from './layout.ts';
 import { layout, levelBadge, packageLink } from './layout.ts';
-import type { ResultRow } from './overview-page.ts';
 
 export interface SearchPageData {
   query: string;

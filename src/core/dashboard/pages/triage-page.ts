@@ -1,14 +1,9 @@
 import { LABEL_TEXT, TRIAGE_LABELS } from '../../triage/decision.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { layout, levelBadge, packageLink } from './layout.ts';
+import { layout, levelBadge, packageLink, type ResultRow } from './layout.ts';
+import { reportDraftHrefs } from './report-draft-page.ts';
 
-export interface QueueRow {
-  id: number;
-  project: string;
-  version: string | null;
-  storedAt: string;
-  verdictLevel: string | null;
-  verdictScore: number | null;
+export interface QueueRow extends ResultRow {
   rules: string[];
   decision: {
     label: keyof typeof LABEL_TEXT;
@@ -72,7 +67,11 @@ export function renderTriagePage(data: TriagePageData): string {
       e,
     ) => html`<tr data-id="${e.id}"><td>${packageLink(e.project, e.version)}</td><td>${levelBadge(e.verdictLevel)}</td>
 <td class="n">${e.verdictScore ?? ''}</td><td>${e.rules.map((r) => html`<code class="rule">${r}</code> `)}</td>
-<td>${e.storedAt.slice(0, 10)}</td><td class="current-decision">${decisionText(e.decision)}</td>
+<td>${e.storedAt.slice(0, 10)}</td><td><span class="current-decision">${decisionText(e.decision)}</span>${
+      e.decision?.label === 'confirmed_malicious' && e.version !== null
+        ? html` <a class="draft-link" href="${reportDraftHrefs(e.project, e.version).page}">report draft</a>`
+        : ''
+    }</td>
 <td>${e.version === null ? '' : decisionForm({ project: e.project, version: e.version }, data.triageEnabled)}</td></tr>`,
   );
   const body = html`${tokenBox(data.triageEnabled)}

@@ -1,6 +1,7 @@
 import type { CanaryHit, FileAccess } from '../../record/schema.ts';
 import type { PhaseView } from '../record-view.ts';
 import type { Culprit, Rule, RuleHit } from '../rule.ts';
+import { npmNetworkSilent } from './npm-rules.ts';
 
 /** The file access the canary hit refers to (its path is in the evidence text), if any. */
 function fileOf(view: PhaseView, hit: CanaryHit): { culprit: Culprit | null } | 'pip' | null {
@@ -31,12 +32,14 @@ export const canaryReadRule: Rule = {
   severity: 'high',
   title: 'reads a planted secret (canary credential file)',
   description:
-    'The sandbox plants fake credentials (cloud keys, tokens in .git/config, SSH keys, .pypirc, ...). Opening one for reading is credential access; pip and allowlisted build tools reading it are ignored.',
+    "The sandbox plants fake credentials (cloud keys, tokens in .git/config, SSH keys, .pypirc, ...). Opening one for reading is credential access; pip and allowlisted build tools reading it are ignored. In an npm record with no network activity at all, a read of ~/.npmrc (npm's own config file, which JavaScript config loaders read) is left to npm.npmrc-read.",
   attack: 'T1552.001',
-  match(_record, view) {
+  match(record, view) {
     const hits: RuleHit[] = [];
+    const npmSilent = npmNetworkSilent(record, view);
     for (const p of view.phases) {
       for (const { hit, pointer } of canaryHits(p, ['read'])) {
+        if (npmSilent && hit.canary === 'npmrc') continue;
         const pids = pidsOf(hit);
         if (pids.length > 0 && pids.every((pid) => p.benignPids.has(pid))) continue;
         const file = fileOf(p, hit);

@@ -29,6 +29,14 @@ export function scriptCommands(script: string): string[] {
     .filter((w) => w.length > 0);
 }
 
+/**
+ * npm runs every lifecycle script as `sh -c SCRIPT` in the package's folder: the shell is npm's,
+ * the script is the package's (npm.install-script-fetch-exec and npm.static.install-script).
+ */
+function isNpmLifecycleLauncher(c: Command): boolean {
+  return c.by?.method === 'script-cwd' && shellScript(c.argv) !== null;
+}
+
 function hit(p: PhaseView, c: Item<Command>, text?: string): RuleHit {
   return {
     phase: p.name,
@@ -43,12 +51,13 @@ export const shellRule: Rule = {
   severity: 'low',
   title: 'runs a shell',
   description:
-    'Package code started a shell (sh -c, os.system, subprocess with shell=True). Build machinery that does so (distutils running the compiler) is allowlisted.',
+    "Package code started a shell (sh -c, os.system, subprocess with shell=True). Build machinery that does so (distutils running the compiler) is allowlisted, and so is npm's own `sh -c SCRIPT` that starts a lifecycle script (attribution method `script-cwd`): what the script says is judged by the npm rules, and every shell the script starts in turn still counts.",
   attack: 'T1059.004',
   match(_record, view) {
     return view.phases.flatMap((p) =>
       p.commands
         .filter((c) => SHELLS.includes(baseName(c.value.exe || (c.value.argv[0] ?? ''))))
+        .filter((c) => !isNpmLifecycleLauncher(c.value))
         .map((c) => hit(p, c)),
     );
   },

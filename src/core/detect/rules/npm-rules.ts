@@ -8,7 +8,7 @@ import {
   type StaticRule,
   snippet,
 } from '../../static/static-rule.ts';
-import { type PhaseView, showArgv } from '../record-view.ts';
+import { type PhaseView, type RecordView, showArgv } from '../record-view.ts';
 import type { Rule, RuleHit } from '../rule.ts';
 import { shellScript } from './exec-rules.ts';
 
@@ -60,22 +60,39 @@ export const npmInstallScriptFetchExecRule: Rule = {
 
 const NPMRC = `${SANDBOX_LAYOUT.home}/.npmrc`;
 
+/**
+ * An npm record in which no code reached the network (no connection, no DNS query, in any phase).
+ * JavaScript config loaders (global-prefix, rc, registry-auth-token, ...) read ~/.npmrc in benign
+ * packages; a read that nothing sends anywhere is no theft, one followed by any traffic may be
+ * (over TLS the sinkhole sees where, not what).
+ */
+export function npmNetworkSilent(record: { package: { ecosystem: string } }, view: RecordView): boolean {
+  return isNpmRecord(record) && view.phases.every((p) => p.connections.length === 0 && p.dns.length === 0);
+}
+
 export const npmrcReadRule: Rule = {
   id: 'npm.npmrc-read',
   severity: 'high',
   title: 'reads ~/.npmrc (npm registry tokens)',
   description:
-    "Package code (not npm itself, which reads its own configuration) opened the user's ~/.npmrc, where npm keeps registry auth tokens. The sandbox's ~/.npmrc holds a canary token.",
+    "Package code (not npm itself, which reads its own configuration) opened the user's ~/.npmrc, where npm keeps registry auth tokens; the sandbox's holds a canary token. High; medium in an npm record where no code reached the network at all (config loaders such as global-prefix read it to find npm's prefix), and then canary.read leaves this read to this rule.",
   attack: 'T1552.001',
-  match(_record, view) {
+  match(record, view) {
     const hits: RuleHit[] = [];
+    const silent = npmNetworkSilent(record, view);
     for (const p of view.phases) {
       for (const f of p.files) {
         if (f.value.path !== NPMRC || !f.value.ops.includes('read')) continue;
         hits.push({
           phase: p.name,
           culprit: f.culprit,
-          evidence: [{ pointer: f.pointer, text: `${NPMRC} read` }],
+          ...(silent ? { severity: 'medium' as const } : {}),
+          evidence: [
+            {
+              pointer: f.pointer,
+              text: `${NPMRC} read${silent ? ' (no network activity in the record)' : ''}`,
+            },
+          ],
         });
       }
     }
@@ -139,16 +156,36 @@ export const npmInstallScriptStaticRule: StaticRule = {
 /** obfuscator.io's mangled names: `_0x1a2b3c`. */
 const HEX_IDENT = /\b_0x[0-9a-f]{4,8}\b/gi;
 /** A long run of \xNN or \uNNNN escapes inside one string. */
-const ESCAPE_RUN = /(\\x[0-9a-fA-F]{2}){40,}|(\\u[0-9a-fA-F]{4}){30,}/;
+const ESCAPE_RUN = /(\\x[0-9a-fA-F]{2}){40,}|(\\u[0-9a-fA-F]{4}){30,}/g;
+/** Share of an escape run that must decode to printable ASCII to be hidden text or code. */
+const MIN_ASCII_SHARE = 0.8;
+
+/**
+ * A run of escapes that spells printable ASCII: what obfuscators emit for strings and code. Runs of
+ * other code points are data written as escapes by compilers and bundlers (Unicode range tables
+ * such as `\u2697\u2699...`, binary tables such as `\xe1\x01\x01...`), not hidden text.
+ */
+function hidesAsciiText(run: string): boolean {
+  const codes = [...run.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))/g)].map((m) =>
+    Number.parseInt(m[1] ?? m[2] ?? '0', 16),
+  );
+  const ascii = codes.filter((c) => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d);
+  return codes.length > 0 && ascii.length / codes.length >= MIN_ASCII_SHARE;
+}
 /** A long hex or base64 literal (400+ characters). */
-const BLOB = /['"`]([0-9a-fA-F]{400,}|[A-Za-z0-9+/]{600,}={0,2})['"`]/;
+const BLOB = /['"`]([0-9a-fA-F]{400,}|[A-Za-z0-9+/]{600,}={0,2})['"`]/g;
+/**
+ * Base64 of "\0asm": a WebAssembly module inlined by a bundler (es-module-lexer in vite and Vue,
+ * webpack's md4 in loader-utils). It can only call the JavaScript it is given, which is scanned.
+ */
+const WASM_BASE64 = /^['"`]AGFzbQ/;
 
 export const obfuscatedJsRule: StaticRule = {
   id: 'npm.static.obfuscated-js',
   severity: 'medium',
   title: 'obfuscated JavaScript (_0x identifiers, long escape strings, hex/base64 blobs)',
   description:
-    'Minified code is normal; mangled `_0x` identifiers in numbers, strings made of \\x escapes and long encoded literals are what JavaScript obfuscators emit to hide a payload.',
+    'Minified code is normal; mangled `_0x` identifiers in numbers, strings of \\x or \\u escapes that spell ASCII text and long encoded literals are what JavaScript obfuscators emit to hide a payload.',
   attack: 'T1027',
   scan(file, lines) {
     if (!JS_FILE.test(file.path) || /(^|\/)(test|tests|__tests__|docs?|examples?)\//.test(file.path))
@@ -162,8 +199,9 @@ export const obfuscatedJsRule: StaticRule = {
         text: `${names.length} _0x identifiers: ${snippet(lines[lineAt(file.text, first) - 1] ?? '', 100)}`,
       });
     }
-    for (const pattern of [ESCAPE_RUN, BLOB]) {
-      const m = findAll(file.text, pattern, 1)[0];
+    const escaped = findAll(file.text, ESCAPE_RUN, 50).find((m) => hidesAsciiText(m.match));
+    const blob = findAll(file.text, BLOB, 20).find((m) => !WASM_BASE64.test(m.match));
+    for (const m of [escaped, blob]) {
       if (m)
         hits.push({
           line: lineAt(file.text, m.index),

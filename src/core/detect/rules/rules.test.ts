@@ -117,6 +117,31 @@ test('canary.read fires for package code but not when only allowlisted tools rea
   assert.equal(finding(record({ install: { canaries: [read], commands: [git] } }), 'canary.read'), undefined);
 });
 
+test('an npm package that reads ~/.npmrc and never reaches the network: medium; with any traffic: malicious', () => {
+  const npmrc = '/home/builder/.npmrc';
+  const read = { canary: 'npmrc', how: 'read' as const, evidence: `${npmrc} opened for reading by pid 5` };
+  const phase = { canaries: [read], files: [file(npmrc, ['read'], { by: [own()] })] };
+  const asNpm = (r: BehaviourRecord): BehaviourRecord => ({
+    ...r,
+    package: { ...r.package, ecosystem: 'npm' },
+  });
+  // A config loader (global-prefix, rc) reading npm's config while the package is imported.
+  const quiet = evaluateRecord(asNpm(record({ install: {}, import: phase })), { allowlist });
+  assert.deepEqual(
+    quiet.findings.map((f) => [f.rule, f.severity]),
+    [['npm.npmrc-read', 'medium']],
+  );
+  assert.equal(quiet.level, 'clean');
+  // The same read and a TLS connection anywhere in the record (the sinkhole cannot read the token).
+  const sent = asNpm(
+    record({ install: { connections: [conn('t.example', '127.53.0.1', 443)] }, import: phase }),
+  );
+  assert.deepEqual(rulesOf(sent), ['canary.read', 'net.outbound', 'npm.npmrc-read']);
+  assert.equal(evaluateRecord(sent, { allowlist }).level, 'malicious');
+  // Python code has no business reading npm's config: a PyPI record keeps canary.read.
+  assert.ok(finding(record({ import: phase }), 'canary.read'));
+});
+
 test('canary.read finds the file itself when its directory was opened first', () => {
   const read = {
     canary: 'git-config-ci-token',
@@ -151,10 +176,38 @@ test('gcc, ld and distutils running the compiler through sh are clean; curl from
   );
 });
 
+test('a bare ps probe (pstree.remy, under nodemon) is allowlisted; ps with options is still recon', () => {
+  const probe = [cmd(['/bin/sh', '-c', 'ps'], { by: own() }), cmd(['ps'], { by: own() })];
+  assert.deepEqual(rulesOf(record({ import: { commands: probe } })), []);
+  assert.deepEqual(rulesOf(record({ import: { commands: [cmd(['ps', 'aux'], { by: own() })] } })), [
+    'recon.command',
+  ]);
+  assert.deepEqual(rulesOf(record({ import: { commands: [cmd(['sh', '-c', 'ps -ef'], { by: own() })] } })), [
+    'exec.shell',
+    'recon.command',
+  ]);
+  // A bare shell (commands on stdin) is no ps probe.
+  assert.deepEqual(rulesOf(record({ import: { commands: [cmd(['sh'], { by: own() })] } })), ['exec.shell']);
+});
+
 test('without the allowlist the compiler run would be a finding (the allowlist is what clears it)', () => {
   const r = record({ install: { commands: [cmd(['sh', '-c', 'gcc -E conftest.c'])] } });
   assert.ok(evaluateRecord(r, { allowlist: EMPTY_ALLOWLIST }).findings.some((f) => f.rule === 'exec.shell'));
   assert.equal(evaluateRecord(r, { allowlist }).findings.length, 0);
+});
+
+test("npm's own sh -c that starts a lifecycle script is no shell finding; the shells the script starts are", () => {
+  const npmRecord = (commands: ReturnType<typeof cmd>[]): BehaviourRecord => {
+    const r = record({ install: { commands } });
+    return { ...r, package: { ...r.package, ecosystem: 'npm' } };
+  };
+  const launcher = { kind: 'dependency', distribution: 'core-js', method: 'script-cwd' } as const;
+  const script = cmd(['sh', '-c', 'node -e "try{require(\'./postinstall\')}catch(e){}"'], { by: launcher });
+  assert.deepEqual(rulesOf(npmRecord([script, cmd(['node', '-e', 'x'], { by: dep('core-js') })])), []);
+  const spawned = cmd(['/bin/sh', '-c', 'node build.js'], { by: dep('core-js') });
+  assert.deepEqual(rulesOf(npmRecord([script, spawned])), ['exec.shell']);
+  // A launcher that is no shell (npm never does this) is not hidden either.
+  assert.deepEqual(rulesOf(npmRecord([cmd(['bash', '-i'], { by: launcher })])), ['exec.shell']);
 });
 
 test('commands attributed to pip never fire', () => {

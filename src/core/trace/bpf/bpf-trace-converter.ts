@@ -16,7 +16,7 @@ export const BPF_ARGV_LIMIT = 128;
 /** Records held back to put events of different CPUs back in time order. */
 const REORDER_WINDOW = 4096;
 /** ...and how far back (ns) a late record may still be, at most. */
-const REORDER_NS = 2_000_000_000n;
+const REORDER_NS = 2_000_000_000;
 
 interface Address {
   family: number;
@@ -33,7 +33,8 @@ interface Pending {
 }
 
 interface Timed {
-  ns: bigint;
+  /** Nanoseconds after the time reference: exact as a number for 104 days of trace. */
+  ns: number;
   seq: number;
   line: string;
 }
@@ -53,8 +54,10 @@ export class BpfTraceConverter {
   #stopped = false;
   #seq = 0;
   readonly #pending = new Map<number, Pending>();
+  /** Held-back records in time order from #head on (a moving head: no O(n) shift per record). */
   readonly #window: Timed[] = [];
-  #newest = 0n;
+  #head = 0;
+  #newest = Number.NEGATIVE_INFINITY;
 
   /** Feeds one line of the raw trace; returns the strace lines that are ready. */
   push(line: string): string[] {
@@ -85,8 +88,9 @@ export class BpfTraceConverter {
   finish(): string[] {
     const out = this.#record === null ? [] : this.#handle(this.#record);
     this.#record = null;
-    out.push(...this.#window.map((t) => t.line));
+    for (let i = this.#head; i < this.#window.length; i++) out.push(this.#window[i]?.line ?? '');
     this.#window.length = 0;
+    this.#head = 0;
     if (this.#nonce === null) out.push('bpftrace: the trace has no time reference (bpftrace did not start)');
     return out;
   }
@@ -139,7 +143,7 @@ export class BpfTraceConverter {
     const counts = { E: 4, Y: 9, F: 5, X: 4 } as const;
     const [f, str] = splitFields(rest, counts[code]);
     if (!f || !/^\d+$/.test(f[0] ?? '')) return [`bpftrace: bad record: ${record}`];
-    const ns = BigInt(f[0] ?? '0');
+    const ns = Number(BigInt(f[0] ?? '0') - this.#refNs);
     const tid = Number(f[1]);
     const pid = Number(f[2]);
     const nums = f.slice(3).map(Number);
@@ -152,7 +156,7 @@ export class BpfTraceConverter {
     else if (code === 'X') text = renderExit(nums[0] ?? 0);
     else text = renderSyscall(nums, str, pending);
     if (text === null) return [];
-    const seconds = this.#refEpoch + Number(ns - this.#refNs) / 1e9;
+    const seconds = this.#refEpoch + ns / 1e9;
     const line = `${pid} ${seconds.toFixed(6)} ${text}`;
     return this.#reorder({ ns, seq: this.#seq++, line });
   }
@@ -169,13 +173,21 @@ export class BpfTraceConverter {
   #reorder(item: Timed): string[] {
     const w = this.#window;
     let i = w.length;
-    while (i > 0 && (w[i - 1]?.ns ?? 0n) > item.ns) i--;
-    w.splice(i, 0, item);
+    while (i > this.#head && (w[i - 1]?.ns ?? 0) > item.ns) i--;
+    if (i === w.length) w.push(item);
+    else w.splice(i, 0, item);
     if (item.ns > this.#newest) this.#newest = item.ns;
     const out: string[] = [];
-    while (w.length > 0 && (w.length > REORDER_WINDOW || (w[0]?.ns ?? 0n) < this.#newest - REORDER_NS)) {
-      const first = w.shift();
-      if (first) out.push(first.line);
+    while (
+      w.length > this.#head &&
+      (w.length - this.#head > REORDER_WINDOW || (w[this.#head]?.ns ?? 0) < this.#newest - REORDER_NS)
+    ) {
+      out.push(w[this.#head]?.line ?? '');
+      this.#head++;
+    }
+    if (this.#head >= REORDER_WINDOW) {
+      w.splice(0, this.#head);
+      this.#head = 0;
     }
     return out;
   }
