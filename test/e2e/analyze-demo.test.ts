@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { isBuildOwnCommand } from '../../src/core/behaviour/build-own-commands.ts';
 import { isBuildOwnFile } from '../../src/core/behaviour/build-own-files.ts';
 import { BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
-import { snapshotHost } from '../helpers/leftovers.ts';
+import { newLeftovers, snapshotHost } from '../helpers/leftovers.ts';
 import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
 
 async function analyzeDemo(name: string): Promise<BehaviourRecord> {
@@ -144,7 +144,7 @@ describe('analyze on the demo index (real sandbox, strace, sinkhole, local index
     assert.ok(phase.files.some((f) => f.path === '/tmp/.cache-x' && f.ops.includes('write')));
   });
 
-  test('nothing is left behind on the host', () => {
-    assert.deepEqual(snapshotHost(), before);
+  test('nothing is left behind on the host', async () => {
+    assert.deepEqual(await newLeftovers(before), []);
   });
 });

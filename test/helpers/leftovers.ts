@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /**
- * What a run may leave behind on the host. Tests take a snapshot before and after and require
- * them to be equal: no namespaces, mounts, cgroups, run dirs or sandbox-uid processes remain.
+ * What a run may leave behind on the host. Tests take a snapshot before and check with
+ * `newLeftovers` that nothing appeared since: no namespaces, mounts, cgroups, run dirs, temp dirs or
+ * sandbox-uid processes of their own remain (what disappeared, or belongs to another live pkghunt
+ * process on a shared machine, is not theirs).
  */
 export interface HostSnapshot {
   netns: string[];
@@ -53,4 +55,55 @@ export function snapshotHost(uidRange: [number, number] = [200000, 201000]): Hos
     sandboxProcesses,
     tempDirs: list('/tmp', 'pkghunt-analyze-'),
   };
+}
+
+/**
+ * What appeared on the host since `before`, minus what belongs to other live pkghunt processes
+ * (other test suites or benchmarks may run sandboxes at the same time on this machine).
+ */
+function leftoversOnce(before: HostSnapshot): string[] {
+  const after = snapshotHost();
+  const foreign = after.netns
+    .map((name) => /^pkghunt-(\d+)-(.+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && isAlive(Number(m[1])))
+    .map((m) => m[2] ?? '');
+  const added: string[] = [];
+  for (const key of Object.keys(after) as (keyof HostSnapshot)[]) {
+    for (const item of after[key]) {
+      if (before[key].includes(item)) continue;
+      const owner = key === 'sandboxProcesses' ? cgroupOf(item) : item;
+      if (owner === null || foreign.some((id) => id !== '' && owner.includes(id))) continue;
+      added.push(`${key}: ${item}`);
+    }
+  }
+  return added;
+}
+
+/** Leftovers seen on three looks a second apart: other runs' sandboxes come and go in between. */
+export async function newLeftovers(before: HostSnapshot): Promise<string[]> {
+  let common = leftoversOnce(before);
+  for (let i = 0; i < 2 && common.length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = new Set(leftoversOnce(before));
+    common = common.filter((item) => now.has(item));
+  }
+  return common;
+}
+
+/** The cgroups of a listed sandbox process ("PID uid N"), naming its run; null once it is gone. */
+function cgroupOf(item: string): string | null {
+  try {
+    return readFileSync(`/proc/${item.split(' ')[0]}/cgroup`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

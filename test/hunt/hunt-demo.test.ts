@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { type HostSnapshot, snapshotHost } from '../helpers/leftovers.ts';
+import { newLeftovers, snapshotHost } from '../helpers/leftovers.ts';
 import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
 
 const DEMO = [
@@ -18,57 +17,6 @@ const DEMO = [
   'ph-demo-obfuscated',
   'ph-demo-pure',
 ];
-
-/**
- * What appeared on the host since `before`, minus what belongs to other live pkghunt processes
- * (other test suites or benchmarks may run sandboxes at the same time on this machine).
- */
-function leftoversOnce(before: HostSnapshot): string[] {
-  const after = snapshotHost();
-  const foreign = after.netns
-    .map((name) => /^pkghunt-(\d+)-(.+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null && isAlive(Number(m[1])))
-    .map((m) => m[2] ?? '');
-  const added: string[] = [];
-  for (const key of Object.keys(after) as (keyof HostSnapshot)[]) {
-    for (const item of after[key]) {
-      if (before[key].includes(item)) continue;
-      const owner = key === 'sandboxProcesses' ? cgroupOf(item) : item;
-      if (owner === null || foreign.some((id) => id !== '' && owner.includes(id))) continue;
-      added.push(`${key}: ${item}`);
-    }
-  }
-  return added;
-}
-
-/** Leftovers seen on three looks a second apart: other runs' sandboxes come and go in between. */
-async function newLeftovers(before: HostSnapshot): Promise<string[]> {
-  let common = leftoversOnce(before);
-  for (let i = 0; i < 2 && common.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = new Set(leftoversOnce(before));
-    common = common.filter((item) => now.has(item));
-  }
-  return common;
-}
-
-/** The cgroups of a listed sandbox process ("PID uid N"), naming its run; null once it is gone. */
-function cgroupOf(item: string): string | null {
-  try {
-    return readFileSync(`/proc/${item.split(' ')[0]}/cgroup`, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function huntArgs(db: string, extra: string[] = []): string[] {
   return [

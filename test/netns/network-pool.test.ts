@@ -63,25 +63,36 @@ test('when analyses follow each other, the next namespace is made ahead, and eac
 
 test('a spare whose netsvc died is replaced by a fresh one', async () => {
   const pool = createNetworkPool({ socketDir });
-  await (await pool.take({ prepareNext: true })).network.close();
-  // Kill the spare's netsvc behind the pool's back.
-  let spare: string[] = [];
-  for (let wait = 0; wait < 100 && spare.length === 0; wait++) {
-    spare = await ownNamespaces();
-    if (spare.length === 0) await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(spare.length, 1);
   const { execFileSync } = await import('node:child_process');
-  const pids = execFileSync('ip', ['netns', 'pids', spare[0] ?? ''])
-    .toString()
-    .trim()
-    .split('\n');
-  for (const pid of pids.filter((p) => p !== '')) process.kill(Number(pid), 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 200));
-  const lease = await pool.take();
-  assert.ok(lease.network.alive());
-  assert.notEqual(lease.network.name, spare[0]);
-  await lease.network.close();
-  await pool.close();
+  const pidsIn = (name: string): number[] =>
+    execFileSync('ip', ['netns', 'pids', name])
+      .toString()
+      .split('\n')
+      .filter((p) => p !== '')
+      .map(Number);
+  try {
+    await (await pool.take({ prepareNext: true })).network.close();
+    // Wait for the spare to exist and its netsvc to run in it, then kill that netsvc behind the
+    // pool's back.
+    let spare = '';
+    let pids: number[] = [];
+    for (let wait = 0; wait < 200 && pids.length === 0; wait++) {
+      spare = (await ownNamespaces())[0] ?? '';
+      pids = spare === '' ? [] : pidsIn(spare);
+      if (pids.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.notEqual(spare, '', 'a spare namespace was made');
+    assert.ok(pids.length > 0, 'its netsvc runs');
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const lease = await pool.take();
+    try {
+      assert.ok(lease.network.alive());
+      assert.notEqual(lease.network.name, spare);
+    } finally {
+      await lease.network.close();
+    }
+  } finally {
+    await pool.close();
+  }
   assert.deepEqual(await ownNamespaces(), []);
 });

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -246,7 +247,7 @@ function _startNetService(
         child.stdin.write(`sync ${id}\n`);
       });
     },
-    alive: () => child.exitCode === null && child.signalCode === null,
+    alive: () => child.exitCode === null && child.signalCode === null && processRuns(child.pid),
     keepProcessAlive(keep) {
       if (keep) child.ref();
       else child.unref();
@@ -322,4 +323,19 @@ function _netnsName(id: string): string {
   _counter += 1;
   const safe = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32) || String(_counter);
   return `pkghunt-${process.pid}-${safe}`;
+}
+
+/**
+ * Whether a child process still runs, asked of the kernel: node learns of a child's death only when
+ * its event loop reaps it, and a killed process is a zombie until then.
+ */
+function processRuns(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
