@@ -1,6 +1,6 @@
-import type { Finding, Severity } from '../../record/schema.ts';
+import type { Severity } from '../../record/schema.ts';
 import { SANDBOX_LAYOUT } from '../../sandbox/layout.ts';
-import { maxSeverity, type StaticFinding } from '../../static/scan-static-signals.ts';
+import { type StaticFinding, scanStaticSignals } from '../../static/scan-static-signals.ts';
 import {
   lineAt,
   type SourceFile,
@@ -243,28 +243,5 @@ export const NPM_STATIC_RULES: readonly StaticRule[] = [
  * FILE:LINE evidence, as scanStaticSignals does for Python sources.
  */
 export function scanNpmStaticSignals(files: readonly SourceFile[]): StaticFinding[] {
-  const findings: StaticFinding[] = [];
-  const normalised = files.map((f) => ({ ...f, text: f.text.replace(/\r\n?/g, '\n') }));
-  for (const rule of NPM_STATIC_RULES) {
-    let severity: Severity | null = null;
-    const evidence: Finding['evidence'] = [];
-    for (const file of normalised) {
-      for (const hit of rule.scan(file, file.text.split('\n'))) {
-        const s = hit.severity ?? rule.severity;
-        severity = severity === null ? s : maxSeverity(severity, s);
-        if (evidence.length < 8) evidence.push({ pointer: `${file.path}:${hit.line}`, text: hit.text });
-      }
-    }
-    if (severity === null) continue;
-    findings.push({
-      rule: rule.id,
-      severity,
-      title: rule.title,
-      attack: rule.attack ?? null,
-      phase: 'static',
-      culprit: null,
-      evidence,
-    });
-  }
-  return findings;
+  return scanStaticSignals(files, NPM_STATIC_RULES);
 }
