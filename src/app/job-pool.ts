@@ -5,7 +5,7 @@ import type { TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
 import { analysisSpec } from '../core/ecosystem.ts';
-import { type ErrorCode, PkghuntError, toPkghuntError } from '../core/errors.ts';
+import { FATAL_WORKER_ERRORS, PERMANENT_JOB_ERRORS, PkghuntError, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord, PhaseName } from '../core/record/schema.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import { type AnalyzeOptions, analyze as realAnalyze } from './analyze.ts';
@@ -40,22 +40,6 @@ export interface JobPoolOptions {
   /** For tests: replaces app/analyze's `analyze`. */
   analyze?: (requested: string, options: AnalyzeOptions) => Promise<BehaviourRecord>;
 }
-
-/** The package itself is the problem: retrying cannot help. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'INVALID_PACKAGE_SPEC',
-  'PACKAGE_NOT_FOUND',
-  'ARCHIVE_UNREADABLE',
-  'ARCHIVE_PATH_TRAVERSAL',
-  'ARCHIVE_TOO_LARGE',
-]);
-
-/** This machine cannot analyse anything: stop instead of failing every job. */
-const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CAPABILITY_MISSING',
-  'NOT_ROOT',
-  'CONFIG_INVALID',
-]);
 
 /** How storeTraceBlob keeps a phase's trace: the noise areas are the record's own. */
 export function traceOptions(
@@ -162,13 +146,13 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
         end('interrupted', e.code, e.message);
         return;
       }
-      if (FATAL.has(e.code)) {
+      if (FATAL_WORKER_ERRORS.has(e.code)) {
         await store.release(job.id, worker);
         end('interrupted', e.code, e.message);
         options.onFatal(e);
         return;
       }
-      const final = PERMANENT.has(e.code);
+      const final = PERMANENT_JOB_ERRORS.has(e.code);
       const state = await store.fail(job.id, worker, {
         reason: `${e.code}: ${e.message}`,
         retryAfterMs: Math.min(retryBaseMs * 2 ** (job.attempts - 1), 60 * 60_000),

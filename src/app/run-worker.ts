@@ -2,7 +2,7 @@ import type { PostgresStore, QueueJob } from '../adapters/store/postgres-store.t
 import type { TraceBlob } from '../adapters/store/store.ts';
 import { recordFacts } from '../core/behaviour/record-facts.ts';
 import { analysisSpec } from '../core/ecosystem.ts';
-import { type ErrorCode, toPkghuntError } from '../core/errors.ts';
+import { FATAL_WORKER_ERRORS, PERMANENT_JOB_ERRORS, toPkghuntError } from '../core/errors.ts';
 import type { BehaviourRecord } from '../core/record/schema.ts';
 import { enrichRecord } from './enrich-record.ts';
 import { createPopulationCache } from './population-from-store.ts';
@@ -29,22 +29,6 @@ export interface RunWorkerOptions {
   drainMs: number;
   onEvent?: (event: WorkerEvent) => void;
 }
-
-/** The package itself is the problem: retrying cannot help. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'INVALID_PACKAGE_SPEC',
-  'PACKAGE_NOT_FOUND',
-  'ARCHIVE_UNREADABLE',
-  'ARCHIVE_PATH_TRAVERSAL',
-  'ARCHIVE_TOO_LARGE',
-]);
-
-/** This machine cannot analyse anything: stop taking jobs instead of failing them all. */
-const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CAPABILITY_MISSING',
-  'NOT_ROOT',
-  'CONFIG_INVALID',
-]);
 
 class RetryLater extends Error {}
 
@@ -79,8 +63,8 @@ export async function runWorker(store: PostgresStore, options: RunWorkerOptions)
       ({ record, traces } = await options.analyze(requestedOf(job)));
     } catch (error) {
       const e = toPkghuntError(error);
-      const fatal = FATAL.has(e.code);
-      const final = !fatal && (PERMANENT.has(e.code) || job.lastAttempt);
+      const fatal = FATAL_WORKER_ERRORS.has(e.code);
+      const final = !fatal && (PERMANENT_JOB_ERRORS.has(e.code) || job.lastAttempt);
       await store.recordFailure(job, { code: e.code, reason: e.message }, { final });
       emit({
         type: 'job-failed',

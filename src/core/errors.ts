@@ -41,6 +41,22 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The package itself is the problem: retrying its job cannot help. */
+export const PERMANENT_JOB_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_PACKAGE_SPEC',
+  'PACKAGE_NOT_FOUND',
+  'ARCHIVE_UNREADABLE',
+  'ARCHIVE_PATH_TRAVERSAL',
+  'ARCHIVE_TOO_LARGE',
+]);
+
+/** This machine cannot analyse anything: a worker stops taking jobs instead of failing them all. */
+export const FATAL_WORKER_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CAPABILITY_MISSING',
+  'NOT_ROOT',
+  'CONFIG_INVALID',
+]);
+
 export class PkghuntError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
