@@ -40,14 +40,22 @@ function runToEnd(
   });
 }
 
+/** Debian's pip, whose runner file the sandbox's runner starts directly (sandbox/runner.py pip_command). */
+const PIP_RUNNER = '/usr/lib/python3/dist-packages/pip/__pip-runner__.py';
+
 /**
  * The "bare" baseline: a fresh venv and pip install on the host with no sandbox and no tracer,
- * with pip's options, environment and fresh empty cache as sandbox/runner.py has them. Only for
- * packages that are safe on the host (bench/bench-packages.ts).
+ * with a fresh empty cache and the environment sandbox/runner.py gives pip. Only for packages that
+ * are safe on the host (bench/bench-packages.ts).
+ * - default: `python3 -m pip --python VENV install ...`, the command a user types to install into a
+ *   fresh venv that has no pip of its own (pip then re-runs itself under the venv's interpreter);
+ * - `likeRunner`: pip exactly as the sandbox's runner starts it (the venv's interpreter running
+ *   pip's runner file, one pip process instead of two, and `--no-compile`): the same pip work as the
+ *   hunt, so the difference left is the sandbox, the tracer and the rest of the analysis.
  */
 export async function bareInstall(
   target: string,
-  options: { indexUrl: string; timeoutMs?: number },
+  options: { indexUrl: string; timeoutMs?: number; likeRunner?: boolean },
 ): Promise<BareInstallResult> {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const started = performance.now();
@@ -78,12 +86,11 @@ export async function bareInstall(
         ? made
         : await runToEnd(
             [
-              HOST_PYTHON,
-              '-m',
-              'pip',
-              '--python',
-              join(venv, 'bin', 'python'),
+              ...(options.likeRunner === true
+                ? [join(venv, 'bin', 'python'), PIP_RUNNER]
+                : [HOST_PYTHON, '-m', 'pip', '--python', join(venv, 'bin', 'python')]),
               'install',
+              ...(options.likeRunner === true ? ['--no-compile'] : []),
               '--isolated',
               '--disable-pip-version-check',
               '--no-input',

@@ -154,3 +154,27 @@ test('the targets are judged on the tracer that was fastest with 2 workers, and 
     /- With `--tracer bpftrace`: 57% of bare with 1 worker, 50% with 2, and 1\.40x from 1 to 2\./,
   );
 });
+
+test('bare pip started like the runner gives the like-for-like ratio; the targets stay against plain bare', () => {
+  const r = {
+    ...raw([
+      sample('bare', 1, 4), // 60/min
+      sample('bare', 2, 2.5),
+      sample('bare-runner', 1, 3), // 80/min
+      sample('bare-runner', 2, 2),
+      sample('hunt-strace', 1, 5), // 48/min: 80% of bare, 60% of bare-runner
+      sample('hunt-strace', 2, 2.5),
+    ]),
+    variants: ['bare', 'bare-runner', 'hunt-strace'],
+  };
+  const text = renderThroughput(r);
+  assert.match(text, /1 worker: 80%, \*\*met\*\*/);
+  assert.match(
+    text,
+    /Like for like \(against bare pip started as the runner starts it[^)]*\): 60% with 1 worker, 80% with 2/,
+  );
+  assert.match(
+    text,
+    /\| bare pip, started as the hunt's runner starts it \| 1 \| 1\/1 \|[^\n]*\| — \|[^\n]*\| 133% \|/,
+  );
+});

@@ -223,6 +223,7 @@ async function runProfile(
 const BareLine = z.object({ pkg: z.string(), ok: z.boolean(), note: z.string().nullable() });
 
 async function runBare(
+  variant: 'bare' | 'bare-runner',
   workers: number,
   names: readonly string[],
   indexUrl: string,
@@ -237,9 +238,10 @@ async function runBare(
       indexUrl,
       '--concurrency',
       String(workers),
+      ...(variant === 'bare-runner' ? ['--like-runner'] : []),
       ...names,
     ],
-    { tag: `bare-${workers}` },
+    { tag: `${variant}-${workers}` },
   );
   const lines = run.stdout
     .split('\n')
@@ -250,7 +252,7 @@ async function runBare(
     });
   const ok = new Set(lines.filter((l) => l.ok).map((l) => l.pkg));
   return {
-    variant: 'bare',
+    variant,
     workers,
     packages: names.length,
     done: ok.size,
@@ -317,8 +319,21 @@ async function main(): Promise<void> {
     .option('--index-dir <dir>', 'the bench index', DEFAULT_BENCH_INDEX_DIR)
     .option('--command <text>', 'the command line shown in the report')
     .option('--save-raw <file>', 'also write every sample (JSON) to FILE')
+    .option(
+      '--variants <list>',
+      'comma-separated subset of the variants (bare, hunt-strace, ...) for a quick look',
+    )
+    .option('--no-profile', 'skip the "where a job\'s time goes" profile runs')
     .parse()
-    .opts<{ rounds: string; packages?: string; indexDir: string; command?: string; saveRaw?: string }>();
+    .opts<{
+      rounds: string;
+      packages?: string;
+      indexDir: string;
+      command?: string;
+      saveRaw?: string;
+      variants?: string;
+      profile: boolean;
+    }>();
   if (process.getuid?.() !== 0)
     throw new Error('Cannot run the benchmarks: they need root (netns, nftables)');
   const rounds = Number.parseInt(opts.rounds, 10);
@@ -345,7 +360,15 @@ async function main(): Promise<void> {
   const forwarder = await startTcpForwarder(proxy.socketPath);
   const bareIndexUrl = `http://127.0.0.1:${forwarder.port}/simple/`;
   // The fastest tracer also runs install-only: the same work as bare pip, without the import phase.
-  const variants = ['bare', ...tracers.map((t) => `hunt-${t}`), `hunt-${tracers[0]}-install`];
+  // bare-runner: pip started as the sandbox's runner starts it (the same pip work as the hunt).
+  const allVariants = [
+    'bare',
+    'bare-runner',
+    ...tracers.map((t) => `hunt-${t}`),
+    `hunt-${tracers[0]}-install`,
+  ];
+  const only = opts.variants?.split(',').map((v) => v.trim());
+  const variants = only === undefined ? allVariants : allVariants.filter((v) => only.includes(v));
   const configs = variants.flatMap((v) => [1, 2].map((workers) => ({ variant: v, workers })));
   const loadBefore = await loadAverage();
   const samples: RunSample[] = [];
@@ -363,8 +386,8 @@ async function main(): Promise<void> {
       for (const c of order) {
         const load = await loadAverage();
         const result: Omit<RunSample, 'round' | 'load'> =
-          c.variant === 'bare'
-            ? await runBare(c.workers, names, bareIndexUrl)
+          c.variant === 'bare' || c.variant === 'bare-runner'
+            ? await runBare(c.variant, c.workers, names, bareIndexUrl)
             : await runHunt(c.variant, c.workers, names, {
                 indexUrl: huntIndexUrl,
                 ...(round > 0 && kept === null && c.variant !== 'hunt-none' && !c.variant.endsWith('-install')
@@ -375,7 +398,7 @@ async function main(): Promise<void> {
           round > 0 &&
           kept === null &&
           c.variant !== 'hunt-none' &&
-          c.variant !== 'bare' &&
+          !c.variant.startsWith('bare') &&
           !c.variant.endsWith('-install')
         )
           kept = result.stored;
@@ -389,7 +412,7 @@ async function main(): Promise<void> {
       }
     }
     const fastest = tracers[0] ?? 'strace';
-    for (const workers of [1, 2]) {
+    for (const workers of opts.profile ? [1, 2] : []) {
       log(
         `profiling hunt --tracer ${fastest} x${workers}: where each job's time goes (after the timed rounds)`,
       );

@@ -150,7 +150,7 @@ function render(input: {
     '',
     '### Notes',
     '',
-    '- The command wall time includes node and tsx start-up (about 1 s); the server shares the 2 CPUs with the sync.',
+    '- The command wall time includes the CLI start-up (node and the cached bundle of `bin/pkghunt`, about 0.4 s); the server shares the 2 CPUs with the sync.',
     `- Load average (1, 5, 15 min) before: ${input.loadBefore}, after: ${input.loadAfter}.`,
     '',
   );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite with node's own test runner. Unit tests sit next to the code they test
 # (src/**/*.test.ts); end-to-end tests that run the real CLI, sandbox and tracer live in test/.
+# Usage: run-tests.sh [unit|e2e|all] | run-tests.sh FILE.test.ts...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-all}"
@@ -10,7 +11,8 @@ case "$kind" in
   unit) files=("${unit[@]}") ;;
   e2e) files=("${e2e[@]}") ;;
   all) files=("${unit[@]}" "${e2e[@]}") ;;
-  *) echo "usage: run-tests.sh unit|e2e|all" >&2; exit 2 ;;
+  *.ts) files=("$@") ;;
+  *) echo "usage: run-tests.sh unit|e2e|all|FILE.test.ts..." >&2; exit 2 ;;
 esac
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 # Sandboxes are heavy on 2 cores: run test files one at a time. The spec reporter is for people;

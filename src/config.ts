@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -8,7 +9,11 @@ import { PkghuntError } from './core/errors.ts';
  * default (README.md, "Configuration"); environment variables override them; CLI options
  * override those.
  */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What tells pkghunt's package.json from another one above the checkout. */
+const PackageJsonSchema = z.object({ name: z.string() });
+/** The checkout (data/, sandbox/, src/): every file pkghunt ships is found from here. */
+export const PROJECT_ROOT = _findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 
 const EnvSchema = z.object({
   PKGHUNT_CACHE_DIR: z.string().min(1).optional(),
@@ -117,6 +122,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dashboardUrl: _nonEmpty(e.PKGHUNT_DASHBOARD_URL),
     },
   };
+}
+
+/**
+ * The checkout holding data/, sandbox/ and src/: the nearest directory above `start` whose
+ * package.json is pkghunt's. Under tsx `start` is src/; in the bundle bin/pkghunt runs it is a
+ * build folder under .cache/cli/, so a fixed `..` would be wrong there.
+ */
+function _findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (_isPkghuntPackage(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) break;
+  }
+  throw new PkghuntError('CONFIG_INVALID', `Cannot find pkghunt's package.json in ${start} or above`, {
+    hint: 'Run pkghunt from its checkout (bin/pkghunt), which holds package.json, data/ and sandbox/.',
+  });
+}
+
+function _isPkghuntPackage(path: string): boolean {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return false; // missing or not JSON: not the root, keep walking up
+  }
+  return PackageJsonSchema.safeParse(raw).data?.name === 'pkghunt';
 }
 
 function _nonEmpty(value: string | undefined): string | null {

@@ -14,6 +14,7 @@ import { resolveIndexUrl } from '../adapters/registry/index-url.ts';
 import { startNpmProxy } from '../adapters/registry/npm-proxy.ts';
 import { checkNpm, HOST_NODE, resolveNpmRegistry } from '../adapters/registry/npm-registry.ts';
 import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
+import { workDirPrefix } from '../adapters/sandbox/cleanup-stale-sandboxes.ts';
 import { checkSandboxCapabilities, createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
 import { checkTracer, selectTracer } from '../adapters/tracer/create-tracer.ts';
 import { noTracer, type Tracer, type TracerChoice } from '../adapters/tracer/tracer.ts';
@@ -296,7 +297,8 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     }),
   );
 
-  const workDir = await mkdtemp(join(tmpdir(), 'pkghunt-analyze-'));
+  // Named by this process's pid: cleanupStaleWorkDirs removes it if the process is SIGKILLed.
+  const workDir = await mkdtemp(join(tmpdir(), workDirPrefix()));
   const socketDir = join(config.stateDir, 'sockets');
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
   let proxy: IndexProxy | null = null;

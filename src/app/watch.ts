@@ -340,87 +340,82 @@ export async function watch(options: WatchOptions): Promise<{ fatal: PkghuntErro
       }
     }
 
-    const releasesSource = `rss-releases:${feeds.releases}`;
-    try {
-      const feed = await fetchRss(feeds.releases, 'releases', { signal: drain });
-      const plan = planFeedPoll((await state.getPosition(releasesSource)) ?? EMPTY_POSITION, feed.items);
-      emit({
-        type: 'feed-polled',
-        source: releasesSource,
-        items: feed.items.length,
-        fresh: plan.fresh.length,
-        invalid: feed.invalid,
-      });
-      for (const item of plan.fresh) {
-        if (item.version !== null)
-          candidates.push({
-            name: item.name,
-            version: item.version,
-            published: item.published,
-            source: 'rss',
-          });
-      }
-      let complete = true;
-      if (plan.gap !== null) {
+    /**
+     * One RSS feed: fetch, plan against the stored position, report; `take` turns the fresh items
+     * (and a gap) into candidates and says whether the position may advance (false: polled again).
+     */
+    const pollRss = async (
+      kind: 'releases' | 'projects',
+      take: (
+        feed: Awaited<ReturnType<typeof fetchRss>>,
+        plan: ReturnType<typeof planFeedPoll>,
+      ) => Promise<boolean>,
+      gapFilledBy: 'changelog' | 'project-pages' | 'none',
+    ): Promise<void> => {
+      const source = `rss-${kind}:${feeds[kind]}`;
+      try {
+        const feed = await fetchRss(feeds[kind], kind, { signal: drain });
+        const plan = planFeedPoll((await state.getPosition(source)) ?? EMPTY_POSITION, feed.items);
         emit({
-          type: 'feed-gap',
-          source: releasesSource,
-          ...plan.gap,
-          filledBy: changelogOk ? 'changelog' : 'project-pages',
+          type: 'feed-polled',
+          source,
+          items: feed.items.length,
+          fresh: plan.fresh.length,
+          invalid: feed.invalid,
         });
-        if (!changelogOk) {
-          // No changelog: read the pages of the projects in the window for releases since the gap began.
-          for (const project of new Set(feed.items.map((i) => i.name))) {
-            try {
-              candidates.push(
-                ...(await fromProjectPage(indexUrl, project, 'project-page', plan.gap.after ?? undefined)),
-              );
-            } catch (error) {
-              feedError(`project-page:${project}`, error);
-              complete = false;
-            }
+        if (plan.gap !== null) emit({ type: 'feed-gap', source, ...plan.gap, filledBy: gapFilledBy });
+        if (await take(feed, plan)) saves.push([source, plan.next]);
+        anyOk = true;
+      } catch (error) {
+        feedError(source, error);
+      }
+    };
+
+    await pollRss(
+      'releases',
+      async (feed, plan) => {
+        for (const item of plan.fresh) {
+          if (item.version !== null)
+            candidates.push({
+              name: item.name,
+              version: item.version,
+              published: item.published,
+              source: 'rss',
+            });
+        }
+        if (plan.gap === null || changelogOk) return true;
+        // No changelog: read the pages of the projects in the window for releases since the gap began.
+        const since = plan.gap.after ?? undefined;
+        let complete = true;
+        for (const project of new Set(feed.items.map((i) => i.name))) {
+          try {
+            candidates.push(...(await fromProjectPage(indexUrl, project, 'project-page', since)));
+          } catch (error) {
+            feedError(`project-page:${project}`, error);
+            complete = false;
           }
         }
-      }
-      if (complete) saves.push([releasesSource, plan.next]);
-      anyOk = true;
-    } catch (error) {
-      feedError(releasesSource, error);
-    }
+        return complete;
+      },
+      changelogOk ? 'changelog' : 'project-pages',
+    );
 
-    const projectsSource = `rss-projects:${feeds.projects}`;
-    try {
-      const feed = await fetchRss(feeds.projects, 'projects', { signal: drain });
-      const plan = planFeedPoll((await state.getPosition(projectsSource)) ?? EMPTY_POSITION, feed.items);
-      emit({
-        type: 'feed-polled',
-        source: projectsSource,
-        items: feed.items.length,
-        fresh: plan.fresh.length,
-        invalid: feed.invalid,
-      });
-      if (plan.gap !== null) {
-        emit({
-          type: 'feed-gap',
-          source: projectsSource,
-          ...plan.gap,
-          filledBy: changelogOk ? 'changelog' : 'none',
-        });
-      }
-      let complete = true;
-      for (const item of plan.fresh) {
-        try {
-          candidates.push(...(await fromProjectPage(indexUrl, item.name, 'new-project')));
-        } catch (error) {
-          feedError(`project-page:${item.name}`, error);
-          complete = false; // polled again next time: its position is not saved
+    await pollRss(
+      'projects',
+      async (_feed, plan) => {
+        let complete = true;
+        for (const item of plan.fresh) {
+          try {
+            candidates.push(...(await fromProjectPage(indexUrl, item.name, 'new-project')));
+          } catch (error) {
+            feedError(`project-page:${item.name}`, error);
+            complete = false; // polled again next time: its position is not saved
+          }
         }
-      }
-      if (complete) saves.push([projectsSource, plan.next]);
-      anyOk = true;
-    } catch (error) {
-      feedError(projectsSource, error);
-    }
+        return complete;
+      },
+      changelogOk ? 'changelog' : 'none',
+    );
 
     await commitPoll(candidates, saves);
     if (anyOk) lastPollOk = Date.now();

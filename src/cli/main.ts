@@ -38,10 +38,15 @@ async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  // The command named first is the one that runs; anything else (help, a flag, a typo) needs all.
+  // The command named first is the one that runs; `--version` needs none; anything else (help,
+  // another flag, a typo) needs all.
   const named = argv[2];
   const loaders =
-    named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]] : Object.values(COMMANDS);
+    named === '--version' || named === '-V'
+      ? []
+      : named !== undefined && Object.hasOwn(COMMANDS, named)
+        ? [COMMANDS[named]]
+        : Object.values(COMMANDS);
   for (const load of loaders) {
     if (load === undefined) continue;
     (await load())(program, (code) => {

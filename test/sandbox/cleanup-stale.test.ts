@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkSandboxCapabilities } from '../../src/adapters/sandbox/capabilities.ts';
 import { cgroupDirs } from '../../src/adapters/sandbox/cgroups.ts';
+import { cleanupStaleWorkDirs, workDirPrefix } from '../../src/adapters/sandbox/cleanup-stale-sandboxes.ts';
 import { listPidsOfUid } from '../../src/adapters/sandbox/proc-scan.ts';
 import { cleanupStaleSandboxes } from '../../src/adapters/sandbox/sandbox.ts';
 import { mountinfo } from './helpers.ts';
@@ -56,4 +59,26 @@ test('cleanupStaleSandboxes undoes a sandbox whose owner was SIGKILLed', async (
   if (caps.cgroup !== null) {
     for (const dir of cgroupDirs(caps.cgroup, `pkghunt-${id}`)) assert.equal(await exists(dir), false);
   }
+});
+
+test('cleanupStaleWorkDirs removes the work dirs of dead analyses only', async (t) => {
+  const tmpDir = await mkdtemp(join(tmpdir(), 'pkghunt-workdirs-test-'));
+  t.after(() => rm(tmpDir, { recursive: true, force: true }));
+  // A pid that surely is gone: a child that has exited and been reaped.
+  const child = spawn('true');
+  await new Promise((r) => child.on('close', r));
+  const dead = child.pid ?? 0;
+  assert.ok(dead > 0);
+  const names = {
+    dead: `${workDirPrefix(dead)}abc123`,
+    alive: `${workDirPrefix(process.pid)}def456`,
+    noPid: 'pkghunt-analyze-XyZ123',
+    other: `other-${dead}-x`,
+  };
+  for (const name of Object.values(names)) {
+    await mkdir(join(tmpDir, name, 'inner'), { recursive: true });
+    await writeFile(join(tmpDir, name, 'inner', 'install.strace'), 'x');
+  }
+  assert.deepEqual(await cleanupStaleWorkDirs({ tmpDir }), [names.dead]);
+  assert.deepEqual((await readdir(tmpDir)).sort(), [names.alive, names.noPid, names.other].sort());
 });

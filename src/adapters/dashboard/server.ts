@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { PROJECT_ROOT } from '../../config.ts';
 import { html } from '../../core/dashboard/html.ts';
 import { layout } from '../../core/dashboard/pages/layout.ts';
 import { renderOverviewPage } from '../../core/dashboard/pages/overview-page.ts';
@@ -37,6 +39,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
+/** The static files, read from the checkout (not next to this module: bin/pkghunt runs a bundle). */
+const ASSETS_DIR = join(PROJECT_ROOT, 'src', 'adapters', 'dashboard', 'assets');
 const ASSETS: Record<string, { file: string; type: string }> = {
   'dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   'dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
@@ -158,7 +162,7 @@ export async function buildDashboardServer(options: DashboardServerOptions): Pro
   const assets = new Map(
     Object.entries(ASSETS).map(([name, a]) => [
       name,
-      { type: a.type, body: readFileSync(new URL(`./assets/${a.file}`, import.meta.url)) },
+      { type: a.type, body: readFileSync(join(ASSETS_DIR, a.file)) },
     ]),
   );
   const streams = new Set<{ end: () => void }>();

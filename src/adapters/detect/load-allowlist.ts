@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../config.ts';
 import { type Allowlist, parseAllowlist } from '../../core/detect/allowlist.ts';
 import { PkghuntError } from '../../core/errors.ts';
 
 /** The reviewed allowlist shipped in the repository. */
-export const DEFAULT_ALLOWLIST_PATH = fileURLToPath(new URL('../../../data/allowlist.json', import.meta.url));
+export const DEFAULT_ALLOWLIST_PATH = join(PROJECT_ROOT, 'data', 'allowlist.json');
 
 export async function loadAllowlist(path: string = DEFAULT_ALLOWLIST_PATH): Promise<Allowlist> {
   let raw: unknown;

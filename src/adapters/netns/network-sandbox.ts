@@ -1,8 +1,9 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { PROJECT_ROOT } from '../../config.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { buildNftRuleset, type NetServicePorts } from '../../core/net/build-nft-ruleset.ts';
 import { CaptureEvent } from '../../core/net/capture-event.ts';
@@ -12,7 +13,7 @@ export type { CaptureEvent } from '../../core/net/capture-event.ts';
 
 import { runCommand } from './run-command.ts';
 
-const NETSVC_PATH = fileURLToPath(new URL('../../../sandbox/netsvc.py', import.meta.url));
+const NETSVC_PATH = join(PROJECT_ROOT, 'sandbox', 'netsvc.py');
 /**
  * netsvc keeps only what answering a DNS query sent straight to a public resolver needs, each
  * time, from that resolver's address: CAP_NET_RAW for IP_TRANSPARENT and CAP_NET_BIND_SERVICE to

@@ -1,4 +1,5 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { cgroupDirs, killCgroupProcs, removeCgroupDirs } from './cgroups.ts';
@@ -14,11 +15,38 @@ const OwnerRecord = z.object({
   cgroup: z.enum(['v1', 'v2']).nullable(),
 });
 
+/** An analysis's work dir (traces, capture) is `pkghunt-analyze-<owner pid>-XXXXXX` in the temp dir. */
+export const WORK_DIR_PREFIX = 'pkghunt-analyze-';
+
+export function workDirPrefix(pid: number = process.pid): string {
+  return `${WORK_DIR_PREFIX}${pid}-`;
+}
+
+/**
+ * Removes the analysis work dirs (src/app/analyze.ts) whose owning process is gone: a SIGKILLed
+ * analysis cannot remove its own. A dir whose pid is alive, or whose name has no pid, is kept.
+ * Returns the names removed.
+ */
+export async function cleanupStaleWorkDirs(options: { tmpDir?: string } = {}): Promise<string[]> {
+  const dir = options.tmpDir ?? tmpdir();
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = /^pkghunt-analyze-(\d+)-[^/]+$/.exec(name)?.[1];
+    if (pid === undefined || isPidAlive(Number(pid))) continue;
+    await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+    removed.push(name);
+  }
+  return removed;
+}
+
 /**
  * Undoes sandboxes whose owning pkghunt process died (crash, SIGKILL): kills their processes,
- * removes their cgroups, tmpfs and run dir, and frees their uids. Returns the ids cleaned.
+ * removes their cgroups, tmpfs and run dir, frees their uids and removes their work dirs. Returns
+ * the ids cleaned.
  */
-export async function cleanupStaleSandboxes(options: { stateDir?: string } = {}): Promise<string[]> {
+export async function cleanupStaleSandboxes(
+  options: { stateDir?: string; tmpDir?: string } = {},
+): Promise<string[]> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const runs = join(stateDir, 'runs');
   const cleaned: string[] = [];
@@ -54,5 +82,6 @@ export async function cleanupStaleSandboxes(options: { stateDir?: string } = {})
       await unlink(join(uidLockDir(stateDir), lock)).catch(() => undefined);
     }
   }
+  await cleanupStaleWorkDirs(options.tmpDir === undefined ? {} : { tmpDir: options.tmpDir });
   return cleaned;
 }

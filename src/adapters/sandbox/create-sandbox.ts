@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../config.ts';
 import { makeCanaries } from '../../core/canary/make-canaries.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import type {
@@ -23,7 +24,7 @@ import { ImportPlan, parseRunnerResult } from './runner-result.ts';
 import { allocateUid, releaseUid } from './uid-lock.ts';
 
 export const DEFAULT_STATE_DIR = '/run/pkghunt';
-const RUNNER_HOST_PATH = new URL('../../../sandbox/runner.py', import.meta.url);
+const RUNNER_HOST_PATH = join(PROJECT_ROOT, 'sandbox', 'runner.py');
 /** Time the runner gets after its own deadline to kill what is left and write its result. */
 const RUNNER_GRACE_MS = 3000;
 const SANDBOX_ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../config.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import {
   BPF_TOKEN_BASE,
@@ -10,7 +11,7 @@ import {
   launchReference,
 } from '../../core/trace/bpf/bpf-output-splitter.ts';
 
-export const BPFTRACE_SCRIPT = fileURLToPath(new URL('./pkghunt.bt', import.meta.url));
+export const BPFTRACE_SCRIPT = join(PROJECT_ROOT, 'src', 'adapters', 'tracer', 'pkghunt.bt');
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;

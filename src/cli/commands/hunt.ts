@@ -214,7 +214,7 @@ export function registerHunt(program: Command, setExit: (code: number) => void):
     )
     .option('--retry-delay <s>', 'delay before the first retry, doubling each time (default 30)')
     .addOption(phasesOption())
-    .addOption(tracerOption('auto'))
+    .addOption(tracerOption('strace'))
     .addOption(keepTracesOption())
     .addHelpText(
       'after',

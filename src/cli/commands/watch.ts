@@ -368,7 +368,7 @@ export function registerWatch(program: Command, setExit: (code: number) => void)
       "how long a running job stays a dead watcher's before it is retried (default 600)",
     )
     .option('--retry-delay <s>', 'delay before the first retry of a failed analysis, doubling (default 30)')
-    .addOption(tracerOption('auto'))
+    .addOption(tracerOption('strace'))
     .addOption(keepTracesOption())
     .addHelpText(
       'after',

@@ -192,7 +192,7 @@ export function registerWorker(program: Command, setExit: (code: number) => void
     .addOption(registryOption())
     .addOption(phasesOption())
     .option('--timeout <seconds>', 'wall-clock limit per phase (default 300, or PKGHUNT_TIMEOUT)')
-    .addOption(tracerOption('auto'))
+    .addOption(tracerOption('strace'))
     .addOption(keepTracesOption())
     .option('--trace-dir <dir>', 'where this machine keeps the compressed traces (default <cache>/traces)')
     .option('--memory <mb>', 'memory limit for each sandbox in MiB (default 2048)')
