@@ -63,7 +63,8 @@ type Runner = (pkg: string, variant: Variant) => Promise<Omit<InstallSample, 'ro
 function makeRunner(config: Config, sandboxIndexUrl: string, bareIndexUrl: string): Runner {
   return async (pkg, variant) => {
     if (variant === 'bare') {
-      const r = await bareInstall(pkg, { indexUrl: bareIndexUrl });
+      // pip started as the sandbox's runner starts it: the same pip work on both sides.
+      const r = await bareInstall(pkg, { indexUrl: bareIndexUrl, likeRunner: true });
       return {
         pkg,
         variant,

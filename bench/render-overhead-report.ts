@@ -281,8 +281,10 @@ export function renderOverheadReport(input: ReportInput): string {
       `${input.rounds} rounds, after one discarded warm-up round):`,
     '',
     '- **bare**: a fresh venv on tmpfs (`python3 -m venv --without-pip`, /usr/bin/python3) and ' +
-      '`python3 -m pip --python VENV/bin/python install --isolated` with the options, clean environment and ' +
-      'fresh empty pip cache (a new `HOME`) that sandbox/runner.py gives pip; no sandbox, no tracer.',
+      "pip started exactly as sandbox/runner.py starts it (the venv's interpreter on pip's `__pip-runner__.py`, " +
+      '`install --no-compile --isolated`) with the options, clean environment and fresh empty pip cache (a new `HOME`) ' +
+      'that the runner gives pip; no sandbox, no tracer: the same pip work, so the ratios are what the sandbox and the tracer add ' +
+      '(before 2026-11-29 both started pip as `python3 -m pip --python VENV` and byte-compiled: see "Hunt throughput").',
     "- **sandbox**: `analyze(pkg, {tracer: 'none', phases: ['install']})`, end to end.",
     "- **sandbox+strace**: `analyze(pkg, {tracer: 'strace', phases: ['install']})`, end to end.",
     "- **sandbox+bpftrace**: `analyze(pkg, {tracer: 'bpftrace', phases: ['install']})`, end to end; the " +
