@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     } else source = `the index was not reachable, so assumed (~${n0(FALLBACK_PROJECTS)})`;
   }
 
-  const traced = raw.variants.find((v) => v === 'hunt-bpftrace') ?? 'hunt-strace';
+  // The tracer hunt uses by default (strace), where it was measured.
+  const traced = raw.variants.find((v) => v === 'hunt-strace') ?? 'hunt-bpftrace';
   const cpuRuns = raw.samples.filter((s) => s.variant === traced).map(cpuPerPackage);
   const cpu = summarize(cpuRuns.filter((c): c is number => c !== null));
   const bareCpu = summarize(
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     '',
     '### How far to trust it',
     '',
-    '- c and s come from 8 small, benign packages (a bare install takes 0.6–2 s). A typical release of the index is larger, and some are far larger (native builds that run for minutes, hitting the 300 s timeout): the CPU figure is a lower bound, and the long tail of builds decides the real total.',
+    `- c and s come from ${raw.packages.length} small, benign packages (a bare install takes 0.5–3 s). A typical release of the index is larger, and some are far larger (native builds that run for minutes, hitting the 300 s timeout): the CPU figure is a lower bound, and the long tail of builds decides the real total.`,
   ];
   if (dataset !== null && benchWall !== null && scale !== null) {
     lines.push(
