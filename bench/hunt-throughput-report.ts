@@ -50,7 +50,11 @@ function pct(r: number | null): string {
 }
 
 /** Throughput (median of the rounds) of one variant at one worker count; failed runs count as run. */
-export function medianThroughput(raw: ThroughputRaw, variant: string, workers: number): number | null {
+export function medianThroughput(
+  raw: Pick<ThroughputRaw, 'samples'>,
+  variant: string,
+  workers: number,
+): number | null {
   return medianOf(raw.samples.filter((s) => s.variant === variant && s.workers === workers).map(perMinute));
 }
 
@@ -148,7 +152,7 @@ export function renderStageBreakdown(profiles: readonly ProfileRun[]): string[] 
  * The traced hunt variant (not `none`, not install-only) with the highest median throughput with
  * 2 workers (ties: with 1): the one the targets are judged on.
  */
-export function fastestTracer(raw: ThroughputRaw): string {
+export function fastestTracer(raw: Pick<ThroughputRaw, 'variants' | 'samples'>): string {
   const traced = raw.variants.filter(
     (v) => v.startsWith('hunt-') && v !== 'hunt-none' && !v.endsWith('-install'),
   );

@@ -22,7 +22,7 @@ import { BENCH_PACKAGES } from './bench-packages.ts';
 import { DEFAULT_BENCH_INDEX_DIR, readBenchIndexManifest } from './build-bench-index.ts';
 import { loadAverage, log, machineLine, runAccounted, utcNow, writeFileMaking } from './hunt-common.ts';
 import type { ProfileRun, RunSample, StoredRow, ThroughputRaw } from './hunt-raw.ts';
-import { renderThroughput } from './hunt-throughput-report.ts';
+import { fastestTracer, renderThroughput } from './hunt-throughput-report.ts';
 import { interleave } from './stats.ts';
 import { startTcpForwarder } from './tcp-forwarder.ts';
 
@@ -411,7 +411,8 @@ async function main(): Promise<void> {
         if (round > 0) samples.push({ ...result, round, load });
       }
     }
-    const fastest = tracers[0] ?? 'strace';
+    // The profile follows the tracer that was fastest in the timed rounds (2 workers, then 1).
+    const fastest = fastestTracer({ variants, samples }).slice('hunt-'.length);
     for (const workers of opts.profile ? [1, 2] : []) {
       log(
         `profiling hunt --tracer ${fastest} x${workers}: where each job's time goes (after the timed rounds)`,

@@ -9,6 +9,8 @@
 # Tuning: BENCH_ROUNDS (default 5), BENCH_LIFECYCLE (default 20), BENCH_HUNT_ROUNDS (default 3),
 # BENCH_SYNC_ROUNDS (default 3), BENCH_OFFLINE=1 (the estimate assumes ~700,000 projects instead of
 # counting the configured index), BENCH_SKIP_OVERHEAD=1 (skip "## Analyze overhead").
+# A quick look at a few hunt variants, without writing the doc: node --import tsx bench/hunt-throughput.ts
+# --rounds 1 --variants bare,bare-runner,hunt-strace --no-profile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
