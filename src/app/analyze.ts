@@ -58,8 +58,17 @@ export interface AnalyzeOptions {
   reporter?: Reporter;
   /** Aborting destroys the sandbox at once and makes analyze throw INTERRUPTED. */
   signal?: AbortSignal;
-  /** Called with each phase's raw trace file before it is deleted (e.g. to store it). */
-  onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
+  /**
+   * Called with each phase's raw trace file before it is deleted (e.g. to store it), and with
+   * the lines a reduced stored trace keeps when `reduceTraces` is set (else null).
+   */
+  onTraceFile?: (phase: PhaseName, path: string, reduced: readonly string[] | null) => Promise<void>;
+  /**
+   * Reduce each trace (TraceReducer, the record's noise areas) while it is parsed for the record,
+   * from the same parse, and hand the kept lines to onTraceFile: a hunt that stores reduced traces
+   * then reads and parses each trace once instead of twice.
+   */
+  reduceTraces?: boolean;
   /**
    * Another analysis follows in this process (hunt's workers): its network namespace is made
    * while this one runs (see NetworkPool). Off for a single analysis.
@@ -187,19 +196,22 @@ async function readPhase(options: {
   timed: ReturnType<typeof stageTimer>;
   reporter: Reporter;
   runId: string;
-  onTraceFile?: (phase: PhaseName, path: string) => Promise<void>;
+  onTraceFile?: AnalyzeOptions['onTraceFile'];
   keepTraceDir?: string;
+  /** Filled by `assemble` with the reduced trace's lines (see AnalyzeOptions.reduceTraces), or null. */
+  kept: string[] | null;
 }): Promise<Phase> {
   const { phase, timed, traceFile, onTraceFile, keepTraceDir } = options;
+  let kept = options.kept;
   const assembled = await timed(`${phase}:parse`, () =>
-    options
-      .assemble()
-      .catch((error: unknown) =>
-        phaseError(
-          'sandbox_error',
-          `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`,
-        ),
-      ),
+    options.assemble().catch((error: unknown) => {
+      // A trace that could not be read whole has no complete reduction either: the file is stored.
+      kept = null;
+      return phaseError(
+        'sandbox_error',
+        `Cannot read the trace of the ${phase} phase: ${toPkghuntError(error).message}`,
+      );
+    }),
   );
   options.reporter.report({
     type: 'phase-end',
@@ -209,7 +221,7 @@ async function readPhase(options: {
     durationMs: assembled.duration_ms,
   });
   if (traceFile !== null && onTraceFile)
-    await timed(`${phase}:trace-store`, () => onTraceFile(phase, traceFile));
+    await timed(`${phase}:trace-store`, () => onTraceFile(phase, traceFile, kept));
   if (traceFile !== null && keepTraceDir) {
     await mkdir(keepTraceDir, { recursive: true });
     await copyFile(traceFile, join(keepTraceDir, `${phase}.strace`)).catch(() => {});
@@ -408,10 +420,13 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         .filter((r) => r.phase === phase)
         .map((r) => r.path);
       // Reading and storing the trace works on files only: it goes on while the next phase runs.
+      const kept = options.reduceTraces === true && options.onTraceFile && tracer !== noTracer ? [] : null;
       const done = readPhase({
         phase,
+        kept,
         assemble: () =>
           assemblePhase({
+            ...(kept === null ? {} : { keptLines: kept }),
             run,
             traceLines: tracer === noTracer ? null : (tracer.readTrace?.(traceFile) ?? readLines(traceFile)),
             capture: phaseEvents,

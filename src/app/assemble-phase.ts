@@ -19,6 +19,8 @@ import type {
 } from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { TraceBehaviourBuilder } from '../core/trace/build-behaviour.ts';
+import { parseStraceLine } from '../core/trace/parse-strace-line.ts';
+import { TraceReducer } from '../core/trace/reduce-trace.ts';
 
 /** Accesses that are expected and would drown the record: summarised, not listed (docs/RECORD.md). */
 export const NOISE_AREAS = [
@@ -80,6 +82,11 @@ export interface AssembleOptions {
   indexPaths: readonly string[];
   /** Fills the `by` fields (who caused each behaviour); without it the phase has none. */
   attribution?: { phase: PhaseName; target: string; ecosystem?: 'pypi' | 'npm' };
+  /**
+   * When given, the trace's lines that a reduced stored trace keeps (TraceReducer with the record's
+   * noise areas) are appended to it, from the same parse of each line as the behaviour.
+   */
+  keptLines?: string[];
 }
 
 function mergeSurvivors(
@@ -103,7 +110,23 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
     noiseAreas: NOISE_AREAS,
     sensitivePaths: SENSITIVE_PATHS,
   });
-  if (options.traceLines) for await (const line of options.traceLines) builder.push(line);
+  const kept = options.keptLines;
+  const reducer =
+    kept === undefined
+      ? null
+      : new TraceReducer({ noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS });
+  if (options.traceLines) {
+    for await (const line of options.traceLines) {
+      if (reducer === null) {
+        builder.push(line);
+        continue;
+      }
+      if (line.trim() === '') continue;
+      const parsed = parseStraceLine(line);
+      builder.pushParsed(parsed, line);
+      if (reducer.keepParsed(parsed, line)) kept?.push(line);
+    }
+  }
   const behaviour = builder.finish();
 
   const payloads: Uint8Array[] = [];

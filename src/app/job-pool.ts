@@ -45,8 +45,15 @@ export interface JobPoolOptions {
 export function traceOptions(
   phase: PhaseName,
   keep: 'full' | 'reduced',
+  reduced: readonly string[] | null = null,
 ): Parameters<typeof storeTraceBlob>[2] {
-  return { phase, content: keep, reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS } };
+  return {
+    phase,
+    content: keep,
+    reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS },
+    // analyze reduced the trace while parsing it (reduceTraces), with these same options.
+    reducedLines: reduced,
+  };
 }
 
 function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
@@ -120,8 +127,11 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
         ...(keepTraces === 'none'
           ? {}
           : {
-              onTraceFile: async (phase: PhaseName, path: string) => {
-                traces.push(await storeTraceBlob(options.traceDir, path, traceOptions(phase, keepTraces)));
+              reduceTraces: keepTraces === 'reduced',
+              onTraceFile: async (phase: PhaseName, path: string, reduced: readonly string[] | null) => {
+                traces.push(
+                  await storeTraceBlob(options.traceDir, path, traceOptions(phase, keepTraces, reduced)),
+                );
               },
             }),
       });

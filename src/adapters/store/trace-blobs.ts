@@ -74,7 +74,13 @@ async function placeBlob(dir: string, temp: string, sha256: string): Promise<num
 export async function storeTraceBlob(
   dir: string,
   file: string,
-  options: { phase: string; content: 'full' | 'reduced'; reduce: ReduceTraceOptions },
+  options: {
+    phase: string;
+    content: 'full' | 'reduced';
+    reduce: ReduceTraceOptions;
+    /** `reduced`: the kept lines, already reduced with these options (analyze's reduceTraces): the file is not read again. */
+    reducedLines?: readonly string[] | null;
+  },
 ): Promise<TraceBlob> {
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.pkghunt-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -82,9 +88,13 @@ export async function storeTraceBlob(
   const fullBytes = (await stat(file)).size;
   try {
     if (options.content === 'reduced') {
-      const reducer = new TraceReducer(options.reduce);
-      const kept: string[] = [];
-      for await (const line of straceLines(file, format)) if (reducer.keep(line)) kept.push(line);
+      let kept = options.reducedLines ?? null;
+      if (kept === null) {
+        const reducer = new TraceReducer(options.reduce);
+        const lines: string[] = [];
+        for await (const line of straceLines(file, format)) if (reducer.keep(line)) lines.push(line);
+        kept = lines;
+      }
       const text = Buffer.from(kept.length === 0 ? '' : `${kept.join('\n')}\n`, 'latin1');
       const sha256 = createHash('sha256').update(text).digest('hex');
       await writeFile(

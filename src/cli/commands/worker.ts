@@ -154,8 +154,9 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
             ...(keep === 'none'
               ? {}
               : {
-                  onTraceFile: async (phase: PhaseName, path: string) => {
-                    traces.push(await storeTraceBlob(traceDir, path, traceOptions(phase, keep)));
+                  reduceTraces: keep === 'reduced',
+                  onTraceFile: async (phase: PhaseName, path: string, reduced: readonly string[] | null) => {
+                    traces.push(await storeTraceBlob(traceDir, path, traceOptions(phase, keep, reduced)));
                   },
                 }),
           });

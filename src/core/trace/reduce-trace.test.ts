@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildBehaviour, type TraceBehaviour } from './build-behaviour.ts';
-import { reduceTrace } from './reduce-trace.ts';
+import { parseStraceLine } from './parse-strace-line.ts';
+import { reduceTrace, TraceReducer } from './reduce-trace.ts';
 import type { NoiseArea } from './trace-behaviour.ts';
+import { TraceBehaviourBuilder } from './trace-behaviour-builder.ts';
 
 /** Real traces recorded on this machine (fixtures/README.md). */
 function fixture(name: string): string[] {
@@ -48,16 +50,21 @@ const CASES: { name: string; dir: string; runner: string; noise: NoiseArea[]; se
   },
 ];
 
+/** The record's builder options for a fixture: its runner, work dir and noise areas. */
+function builderOptions(c: (typeof CASES)[number], lines: readonly string[]) {
+  return {
+    runnerPath: `${c.dir}/${c.runner}`,
+    initialCwd: c.dir,
+    startTime: Number(lines[0]?.split(/\s+/)[1]),
+    noiseAreas: c.noise,
+    sensitivePaths: c.sensitive,
+  };
+}
+
 for (const c of CASES) {
   test(`${c.name} fixture: the reduced trace gives the same behaviour as the full one`, () => {
     const lines = fixture(c.name).filter((l) => l !== '');
-    const options = {
-      runnerPath: `${c.dir}/${c.runner}`,
-      initialCwd: c.dir,
-      startTime: Number(lines[0]?.split(/\s+/)[1]),
-      noiseAreas: c.noise,
-      sensitivePaths: c.sensitive,
-    };
+    const options = builderOptions(c, lines);
     const reduced = reduceTrace(lines, { noiseAreas: c.noise, sensitivePaths: c.sensitive });
     const full = buildBehaviour(lines, options);
     const fromReduced = buildBehaviour(reduced, options);
@@ -66,6 +73,26 @@ for (const c of CASES) {
     for (const line of lines) {
       if (/ (execve|clone3?|connect|sendto|chdir)\(/.test(line)) assert.ok(reduced.includes(line), line);
     }
+  });
+}
+
+for (const c of CASES) {
+  test(`${c.name} fixture: one parse of each line feeds the behaviour and the reduction as two parses do`, () => {
+    const lines = fixture(c.name);
+    const options = builderOptions(c, lines);
+    const reduceOptions = { noiseAreas: c.noise, sensitivePaths: c.sensitive };
+    // As app/assemble-phase does with keptLines: each line parsed once, handed to both.
+    const builder = new TraceBehaviourBuilder(options);
+    const reducer = new TraceReducer(reduceOptions);
+    const kept: string[] = [];
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const parsed = parseStraceLine(line);
+      builder.pushParsed(parsed, line);
+      if (reducer.keepParsed(parsed, line)) kept.push(line);
+    }
+    assert.deepEqual(kept, reduceTrace(lines, reduceOptions));
+    assert.deepEqual(builder.finish(), buildBehaviour(lines, options));
   });
 }
 

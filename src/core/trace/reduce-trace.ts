@@ -72,9 +72,13 @@ export class TraceReducer {
 
   /** Whether to keep this line (in order: the reducer follows descriptors and unfinished calls). */
   keep(line: string): boolean {
+    return line.trim() !== '' && this.keepParsed(parseStraceLine(line), line);
+  }
+
+  /** Like keep, for a line the caller already parsed with parseStraceLine (parsed once, not twice). */
+  keepParsed(event: ReturnType<typeof parseStraceLine>, line: string): boolean {
     if (line.trim() === '') return false;
     this.stats.lines++;
-    const event = parseStraceLine(line);
     this.#follow(event, line);
     const keep = !this.#droppable(event);
     if (keep) this.stats.kept++;

@@ -1,6 +1,7 @@
 import type { Command, FileOp } from '../record/schema.ts';
 import { bytesToPreview, straceStringBytes } from './decode-strace-string.ts';
 import { FileAccessTable, type FileTouch } from './file-access-table.ts';
+import { parseStraceLine } from './parse-strace-line.ts';
 import { findField, readSockaddr, type SocketAddress } from './read-sockaddr.ts';
 import { resolveTracePath } from './resolve-trace-path.ts';
 import type { JoinedStraceEvent, StraceValue, SyscallEvent } from './strace-event.ts';
@@ -76,9 +77,14 @@ export class TraceBehaviourBuilder {
   }
 
   push(line: string): void {
+    if (line.trim() !== '') this.pushParsed(parseStraceLine(line), line);
+  }
+
+  /** Like push, for a line the caller already parsed with parseStraceLine (parsed once, not twice). */
+  pushParsed(parsed: ReturnType<typeof parseStraceLine>, line: string): void {
     if (line.trim() === '') return;
     this.#stats.lines++;
-    for (const event of this.#joiner.push(line)) {
+    for (const event of this.#joiner.pushParsed(parsed, line)) {
       if (event.type === 'unparsed') {
         this.#stats.unparsed++;
         if (this.#stats.firstUnparsed.length < 5) this.#stats.firstUnparsed.push(event.line);
