@@ -44,7 +44,7 @@ section="$out/evaluation-section.md"
   echo "Produced by \`make eval\` (scripts/eval.sh): the popular projects of \`data/popular-pypi.json\` are"
   echo "analysed in the sandbox by a resumable hunt into \`$db\`, then \`pkghunt eval\` re-scores every stored record"
   echo "with the current rules (no sandbox re-run) and writes this section. The samples' records come from"
-  echo "\`make dataset\` (strace); the popular ones from the hunt (its default tracer, \`auto\`: bpftrace here)."
+  echo "\`make dataset\` (strace); the popular ones from the hunt (its default tracer, strace)."
   echo
   cat "$out/evaluation.md"
 } >"$section"
