@@ -211,31 +211,30 @@ class Services:
     def drain(self, quiet=0.05, limit=1.0):
         """On stop, lets queued datagrams, backlogged connections and just-closed clients be recorded
         before open connections are flushed: the adapter often stops us right after the last client."""
+        self._wait_quiet(quiet, limit, 0.01, busy=lambda: False)
+
+    def _wait_quiet(self, quiet, limit, step, busy):
+        """Waits (at most `limit` s) until no datagram or connection is waiting, `busy()` is false and
+        nothing happened for `quiet` s."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             try:
                 pending, _, _ = select.select(self.watched, [], [], 0)
             except (OSError, ValueError):
                 pending = []
-            if not pending and time.monotonic() - self.last_activity >= quiet:
+            if not pending and not busy() and time.monotonic() - self.last_activity >= quiet:
                 return
-            time.sleep(0.01)
+            time.sleep(step)
+
+    def _handling(self):
+        with self.active_lock:
+            return self.inflight > 0 or bool(self.active)
 
     def settle(self, ident, quiet=0.03, limit=2.0):
         """Answers `sync ID` on stdin once everything that reached us so far is recorded: no datagram
         or connection waiting, no handler running, and quiet for `quiet` s (at most `limit` s). The
         adapter asks after a phase's processes are dead, to split the events by phase."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            try:
-                pending, _, _ = select.select(self.watched, [], [], 0)
-            except (OSError, ValueError):
-                pending = []
-            with self.active_lock:
-                busy = self.inflight > 0 or bool(self.active)
-            if not pending and not busy and time.monotonic() - self.last_activity >= quiet:
-                break
-            time.sleep(0.005)
+        self._wait_quiet(quiet, limit, 0.005, busy=self._handling)
         self.out.emit({"type": "synced", "time": now(), "id": ident}, essential=True)
 
     def error(self, where, message):

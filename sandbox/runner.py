@@ -10,6 +10,7 @@ goes to fd 3, which no child inherits, as one JSON object; the exit code is pip'
 
 import argparse
 import ctypes
+import functools
 import glob
 import json
 import os
@@ -158,30 +159,19 @@ def top_level_of(dist):
     return sorted(n for n in names if n.isidentifier())
 
 
-_DISTRIBUTIONS = []
-
-
+@functools.cache
 def _venv_distributions():
     """The venv's distributions, read once per run (every caller runs after pip has exited)."""
-    if _DISTRIBUTIONS:
-        return _DISTRIBUTIONS[0]
     from importlib import metadata
 
     sites = glob.glob(VENV + "/lib/python3*/site-packages")
-    dists = list(metadata.distributions(path=sites)) if sites else []
-    _DISTRIBUTIONS.append(dists)
-    return dists
+    return tuple(metadata.distributions(path=sites)) if sites else ()
 
 
-_METADATA = {}
-
-
+@functools.cache
 def _meta(dist):
     """A distribution's METADATA, parsed once (importlib re-reads and re-parses it on every access)."""
-    key = id(dist)
-    if key not in _METADATA:
-        _METADATA[key] = dist.metadata
-    return _METADATA[key]
+    return dist.metadata
 
 
 def _name(dist):

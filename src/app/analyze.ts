@@ -37,11 +37,10 @@ import {
 } from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
+import { TOOL_VERSION } from '../version.ts';
 import { assemblePhase } from './assemble-phase.ts';
 import { detectRecord, staticFindingsOfArtifact } from './detect-record.ts';
 import { npmArtifact, npmDependencies, resolveNpmTarget } from './resolve-npm-target.ts';
-
-export const TOOL_VERSION = '0.1.0';
 
 export interface AnalyzeOptions {
   config: Config;

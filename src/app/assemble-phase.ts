@@ -117,14 +117,10 @@ export async function assemblePhase(options: AssembleOptions): Promise<Phase> {
       : new TraceReducer({ noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS });
   if (options.traceLines) {
     for await (const line of options.traceLines) {
-      if (reducer === null) {
-        builder.push(line);
-        continue;
-      }
       if (line.trim() === '') continue;
       const parsed = parseStraceLine(line);
       builder.pushParsed(parsed, line);
-      if (reducer.keepParsed(parsed, line)) kept?.push(line);
+      if (reducer?.keepParsed(parsed, line)) kept?.push(line);
     }
   }
   const behaviour = builder.finish();

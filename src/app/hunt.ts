@@ -52,7 +52,7 @@ export interface HuntSummary {
   durationMs: number;
 }
 
-export { traceOptions } from './job-pool.ts';
+export { traceStoring } from './job-pool.ts';
 
 /**
  * Hunts a selection of the index: syncs the project list if the store has none, schedules the

@@ -41,18 +41,29 @@ export interface JobPoolOptions {
   analyze?: (requested: string, options: AnalyzeOptions) => Promise<BehaviourRecord>;
 }
 
-/** How storeTraceBlob keeps a phase's trace: the noise areas are the record's own. */
-export function traceOptions(
-  phase: PhaseName,
-  keep: 'full' | 'reduced',
-  reduced: readonly string[] | null = null,
-): Parameters<typeof storeTraceBlob>[2] {
+/**
+ * The analyze options that store each phase's trace in `traceDir` (pushed to `traces`) as `keep`
+ * says; a reduced trace is reduced by analyze while it parses it (reduceTraces), with the record's
+ * noise areas, so the file is read once.
+ */
+export function traceStoring(
+  traceDir: string,
+  keep: 'full' | 'reduced' | 'none',
+  traces: TraceBlob[],
+): Pick<AnalyzeOptions, 'reduceTraces' | 'onTraceFile'> {
+  if (keep === 'none') return {};
   return {
-    phase,
-    content: keep,
-    reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS },
-    // analyze reduced the trace while parsing it (reduceTraces), with these same options.
-    reducedLines: reduced,
+    reduceTraces: keep === 'reduced',
+    onTraceFile: async (phase: PhaseName, path: string, reduced: readonly string[] | null) => {
+      traces.push(
+        await storeTraceBlob(traceDir, path, {
+          phase,
+          content: keep,
+          reduce: { noiseAreas: NOISE_AREAS, sensitivePaths: SENSITIVE_PATHS },
+          reducedLines: reduced,
+        }),
+      );
+    },
   };
 }
 
@@ -124,16 +135,7 @@ export async function runJobPool(store: Store, options: JobPoolOptions): Promise
         ...(options.timeoutS !== undefined ? { timeoutS: options.timeoutS } : {}),
         ...(options.phases !== undefined ? { phases: options.phases } : {}),
         ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
-        ...(keepTraces === 'none'
-          ? {}
-          : {
-              reduceTraces: keepTraces === 'reduced',
-              onTraceFile: async (phase: PhaseName, path: string, reduced: readonly string[] | null) => {
-                traces.push(
-                  await storeTraceBlob(options.traceDir, path, traceOptions(phase, keepTraces, reduced)),
-                );
-              },
-            }),
+        ...traceStoring(options.traceDir, keepTraces, traces),
       });
       const broken = Object.values(record.phases).find((p) => p?.status === 'sandbox_error');
       if (broken && job.attempts < job.maxAttempts) {

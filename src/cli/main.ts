@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { TOOL_VERSION } from '../app/analyze.ts';
+import { TOOL_VERSION } from '../version.ts';
 import { EXIT } from './exit-codes.ts';
 
 type Register = (program: Command, setExit: (code: number) => void) => void;

@@ -31,7 +31,9 @@ export async function cleanupStaleWorkDirs(options: { tmpDir?: string } = {}): P
   const dir = options.tmpDir ?? tmpdir();
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const pid = /^pkghunt-analyze-(\d+)-[^/]+$/.exec(name)?.[1];
+    const pid = name.startsWith(WORK_DIR_PREFIX)
+      ? /^(\d+)-./.exec(name.slice(WORK_DIR_PREFIX.length))?.[1]
+      : undefined;
     if (pid === undefined || isPidAlive(Number(pid))) continue;
     await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
     removed.push(name);

@@ -9,6 +9,7 @@ import { previousVersion } from './previous-version.ts';
 import { MIGRATIONS } from './sqlite-migrations.ts';
 import {
   type FailOptions,
+  type IterateOptions,
   Job,
   type JobCounts,
   JobState,
@@ -263,6 +264,23 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     return state;
   }
 
+  /** The stored records, oldest first (`exportRecords` is this without `latestOnly`). */
+  async function* iterateRecords(options: IterateOptions = {}): AsyncGenerator<BehaviourRecord> {
+    const rows = db
+      .prepare(
+        `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) AND (? IS NULL OR ecosystem = ?)
+           ${options.latestOnly ? ` AND ${LATEST_ONLY}` : ''}
+         ORDER BY stored_at, id`,
+      )
+      .iterate(
+        options.since ?? null,
+        options.since ?? null,
+        options.ecosystem ?? null,
+        options.ecosystem ?? null,
+      );
+    for (const row of rows) yield parseRecord(row);
+  }
+
   const store: Store = {
     async migrate() {
       try {
@@ -444,35 +462,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         .get(options.ecosystem ?? 'pypi', name, version ?? null, version ?? null);
       return row === undefined ? null : parseRecord(row);
     },
-    async *exportRecords(options = {}) {
-      const rows = db
-        .prepare(
-          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) AND (? IS NULL OR ecosystem = ?)
-           ORDER BY stored_at, id`,
-        )
-        .iterate(
-          options.since ?? null,
-          options.since ?? null,
-          options.ecosystem ?? null,
-          options.ecosystem ?? null,
-        );
-      for (const row of rows) yield parseRecord(row);
-    },
-    async *iterateRecords(options = {}) {
-      const rows = db
-        .prepare(
-          `SELECT record FROM results WHERE (? IS NULL OR stored_at >= ?) AND (? IS NULL OR ecosystem = ?)
-             ${options.latestOnly ? ` AND ${LATEST_ONLY}` : ''}
-           ORDER BY stored_at, id`,
-        )
-        .iterate(
-          options.since ?? null,
-          options.since ?? null,
-          options.ecosystem ?? null,
-          options.ecosystem ?? null,
-        );
-      for (const row of rows) yield parseRecord(row);
-    },
+    exportRecords: (options = {}) => iterateRecords(options),
+    iterateRecords,
     async previousRecord(name, version, options = {}) {
       const ecosystem = options.ecosystem ?? 'pypi';
       const analysed = db

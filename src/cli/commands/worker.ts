@@ -4,15 +4,13 @@ import { cleanupStaleNetns } from '../../adapters/netns/cleanup-stale-netns.ts';
 import { cleanupStaleSandboxes } from '../../adapters/sandbox/cleanup-stale-sandboxes.ts';
 import { openPostgresStore } from '../../adapters/store/postgres-store.ts';
 import type { KeepTraces, TraceBlob } from '../../adapters/store/store.ts';
-import { storeTraceBlob } from '../../adapters/store/trace-blobs.ts';
 import type { TracerChoice } from '../../adapters/tracer/tracer.ts';
 import { analyze } from '../../app/analyze.ts';
-import { traceOptions } from '../../app/hunt.ts';
+import { traceStoring } from '../../app/hunt.ts';
 import { runWorker, type WorkerEvent } from '../../app/run-worker.ts';
 import { readStoreDecisions, withTriageFeed } from '../../app/triage-feed.ts';
 import { loadConfig } from '../../config.ts';
 import { PkghuntError, toPkghuntError } from '../../core/errors.ts';
-import type { PhaseName } from '../../core/record/schema.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printError } from '../output.ts';
 import {
@@ -137,7 +135,6 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
         drainMs: leaseSeconds * 1000,
         analyze: async (requested) => {
           const traces: TraceBlob[] = [];
-          const keep = flags.keepTraces;
           const record = await analyze(requested, {
             config,
             phases,
@@ -151,14 +148,7 @@ async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
               ...(pids !== undefined ? { pids } : {}),
               ...(disk !== undefined ? { disk_mb: disk } : {}),
             },
-            ...(keep === 'none'
-              ? {}
-              : {
-                  reduceTraces: keep === 'reduced',
-                  onTraceFile: async (phase: PhaseName, path: string, reduced: readonly string[] | null) => {
-                    traces.push(await storeTraceBlob(traceDir, path, traceOptions(phase, keep, reduced)));
-                  },
-                }),
+            ...traceStoring(traceDir, flags.keepTraces, traces),
           });
           return { record, traces };
         },
