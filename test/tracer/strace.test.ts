@@ -15,7 +15,10 @@ test('checkStrace accepts the installed strace', async () => {
 });
 
 test('wrap keeps the flags the parser relies on', () => {
-  const argv = createStraceTracer({ stringLimit: 100 }).wrap(['echo', 'x'], { traceFile: '/tmp/t' });
+  const wrapped = createStraceTracer({ stringLimit: 100 }).wrap(['echo', 'x'], { traceFile: '/tmp/t' });
+  // strace runs in a pid namespace of its own (see createStraceTracer): the prefix, then strace.
+  assert.deepEqual(wrapped.slice(0, 6), ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--']);
+  const argv = wrapped.slice(6);
   assert.deepEqual(argv.slice(0, 8), [
     'strace',
     '-f',
@@ -94,4 +97,34 @@ test('real strace run: execve argv, relative path after chdir, connect to 127.0.
     JSON.stringify(b.processes),
   );
   assert.deepEqual(b.survivors, []);
+});
+
+test('real strace run: processes in a nested pid namespace keep their parents', async (t) => {
+  // The sandbox's processes live one pid namespace below strace's: each clone() there returns a pid
+  // of that namespace, and the tree must still link parent and child by strace's own pids.
+  const dir = await mkdtemp(join(tmpdir(), 'pkghunt-strace-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const runner = join(dir, 'runner.sh');
+  await writeFile(runner, ['#!/bin/sh', "sh -c 'true; /bin/echo inner'", '/bin/echo outer', ''].join('\n'));
+  const traceFile = join(dir, 'trace.txt');
+  const started = Date.now() / 1000;
+  const argv = createStraceTracer().wrap(['unshare', '--pid', '--fork', '--mount-proc', '/bin/sh', runner], {
+    traceFile,
+  });
+  await run(argv[0] ?? 'unshare', argv.slice(1), {
+    cwd: dir,
+    env: { PATH: '/usr/bin:/bin' },
+    timeout: 30_000,
+  });
+  const text = await readFile(traceFile, 'utf8');
+  assert.match(text, /in strace's PID NS/, 'clone results inside the nested namespace are translated');
+  const b = buildBehaviour(text.split('\n'), { runnerPath: runner, initialCwd: dir, startTime: started });
+  assert.equal(b.stats.unparsed, 0, b.stats.firstUnparsed.join('\n'));
+  const sh = b.commands.find((c) => c.argv[0] === 'sh');
+  const inner = b.commands.find((c) => c.argv.join(' ') === '/bin/echo inner');
+  const outer = b.commands.find((c) => c.argv.join(' ') === '/bin/echo outer');
+  assert.ok(sh && inner && outer, JSON.stringify(b.commands.map((c) => c.argv)));
+  assert.equal(sh.ppid, b.rootPid);
+  assert.equal(outer.ppid, b.rootPid);
+  assert.equal(inner.ppid, sh.pid, 'the grandchild hangs under the sh that started it');
 });

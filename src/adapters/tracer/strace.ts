@@ -47,6 +47,8 @@ export const STRACE_SYSCALLS = [
 
 const DEFAULT_STRING_LIMIT = 4096;
 
+const PIDNS_PREFIX = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '--'] as const;
+
 /**
  * strace, run outside the sandbox around its launcher. `-q` (not `-qq`) keeps the
  * `+++ exited with N +++` / `+++ killed by SIG +++` lines the process tree needs; `-ttt` gives
@@ -58,6 +60,12 @@ export function createStraceTracer(options: { stringLimit?: number } = {}): Trac
     name: 'strace',
     wrap(command, { traceFile }) {
       return [
+        // strace in a pid namespace of its own, with its own /proc: --pidns-translation finds a
+        // clone()'s host pid by reading every /proc/PID/status strace can see, ~4.5 ms per fork with
+        // the host's processes, ~0.4 ms with only the sandbox's (300 forks: 1.26-1.61 s -> 0.28-0.32 s).
+        // The sandbox still cannot see its tracer (its own pid namespace is nested one level below).
+        // --kill-child: strace dies with the unshare the host spawned and may kill.
+        ...PIDNS_PREFIX,
         'strace',
         '-f',
         '-q',
@@ -80,7 +88,10 @@ export function createStraceTracer(options: { stringLimit?: number } = {}): Trac
 
 let checked: Promise<void> | null = null;
 
-/** Throws CAPABILITY_MISSING when strace is absent or too old for --seccomp-bpf (added in 5.3); checked once per process. */
+/**
+ * Throws CAPABILITY_MISSING when strace is absent or too old (--seccomp-bpf came in 5.3,
+ * --pidns-translation in 5.9), or cannot run in a pid namespace of its own; checked once per process.
+ */
 export function checkStrace(): Promise<void> {
   checked ??= _check().catch((error: unknown) => {
     checked = null;
@@ -90,7 +101,7 @@ export function checkStrace(): Promise<void> {
 }
 
 async function _check(): Promise<void> {
-  const hint = 'apt-get install strace (version 5.3 or later)';
+  const hint = 'apt-get install strace (version 5.9 or later)';
   let stdout: string;
   try {
     ({ stdout } = await run('strace', ['-V'], { timeout: 10_000 }));
@@ -103,10 +114,10 @@ async function _check(): Promise<void> {
   const m = /version (\d+)\.(\d+)/.exec(stdout);
   const major = Number(m?.[1] ?? 0);
   const minor = Number(m?.[2] ?? 0);
-  if (major < 5 || (major === 5 && minor < 3)) {
+  if (major < 5 || (major === 5 && minor < 9)) {
     throw new PkghuntError(
       'CAPABILITY_MISSING',
-      `Cannot use strace ${m ? `${major}.${minor}` : '(unknown version)'}: --seccomp-bpf needs 5.3 or later`,
+      `Cannot use strace ${m ? `${major}.${minor}` : '(unknown version)'}: pkghunt needs 5.9 or later (--seccomp-bpf, --pidns-translation)`,
       { hint },
     );
   }
@@ -122,6 +133,17 @@ async function _check(): Promise<void> {
   } catch (cause) {
     throw new PkghuntError('CAPABILITY_MISSING', 'Cannot trace with strace --seccomp-bpf on this host', {
       hint: 'strace needs ptrace and seccomp; check kernel.yama.ptrace_scope and that the kernel has seccomp',
+      cause,
+    });
+  }
+  const [unshare, ...prefixArgs] = PIDNS_PREFIX;
+  try {
+    await run(unshare, [...prefixArgs, 'strace', '-f', '-qq', '-o', '/dev/null', '--', 'true'], {
+      timeout: 10_000,
+    });
+  } catch (cause) {
+    throw new PkghuntError('CAPABILITY_MISSING', 'Cannot start strace in a pid namespace of its own', {
+      hint: "pkghunt runs strace under `unshare --pid --fork --mount-proc --kill-child`: it needs root and util-linux's unshare 2.32 or later (apt-get install util-linux)",
       cause,
     });
   }
