@@ -319,3 +319,39 @@ test('a state directory that another part made 0700 first still lets the sandbox
     await rm(stateDir, { recursive: true, force: true });
   }
 });
+
+test('the runner starts from the byte-code the host compiled, and /pkghunt stays read-only', async () => {
+  await withSandbox({}, async (sb) => {
+    const py = [
+      'import os, sys',
+      'sys.path.insert(0, "/pkghunt")',
+      'import pkghunt_runner',
+      'print(pkghunt_runner.__cached__, pkghunt_runner.__spec__.loader.path)',
+      'print(sorted(os.listdir("/pkghunt/__pycache__")))',
+      'try:',
+      '    open("/pkghunt/__pycache__/x", "w")',
+      'except OSError as e:',
+      '    print("write:", e.errno)',
+    ].join('\n');
+    const result = await sb.exec([SANDBOX_LAYOUT.python, '-IS', '-c', py], { ...EXEC, timeoutMs: 10_000 });
+    assert.equal(result.exitCode, 0, result.stderrTail);
+    const [cachedLine, listing, write] = result.stdoutTail.trim().split('\n');
+    assert.match(
+      cachedLine ?? '',
+      /^\/pkghunt\/__pycache__\/pkghunt_runner\.cpython-\d+\.pyc \/pkghunt\/pkghunt_runner\.py$/,
+    );
+    assert.match(listing ?? '', /pkghunt_runner\.cpython-\d+\.pyc/);
+    assert.match(write ?? '', /^write: (30|13)$/, 'EROFS or EACCES');
+    // The pyc is an unchecked-hash one: Python loads it although the copy changed the source's mtime.
+    const check = await sb.exec(
+      [
+        SANDBOX_LAYOUT.python,
+        '-IS',
+        '-c',
+        'import glob; d = open(glob.glob("/pkghunt/__pycache__/*.pyc")[0], "rb").read(); print(int.from_bytes(d[4:8], "little"))',
+      ],
+      { ...EXEC, timeoutMs: 10_000 },
+    );
+    assert.equal(check.stdoutTail.trim(), '1', 'pyc flags: hash-based, unchecked');
+  });
+});

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../config.ts';
 import { makeCanaries } from '../../core/canary/make-canaries.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import type {
@@ -20,11 +19,11 @@ import { createCgroups, type SandboxCgroups } from './cgroups.ts';
 import { type LaunchResult, launch, type OutputStream } from './launch.ts';
 import { killUid, listPidsOfUid } from './proc-scan.ts';
 import { prepareRunDir, RUN_DIR_PARTS, removeRunDir } from './run-dir.ts';
+import { runnerFiles } from './runner-files.ts';
 import { ImportPlan, parseRunnerResult } from './runner-result.ts';
 import { allocateUid, releaseUid } from './uid-lock.ts';
 
 export const DEFAULT_STATE_DIR = '/run/pkghunt';
-const RUNNER_HOST_PATH = join(PROJECT_ROOT, 'sandbox', 'runner.py');
 /** Time the runner gets after its own deadline to kill what is left and write its result. */
 const RUNNER_GRACE_MS = 3000;
 const SANDBOX_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -158,10 +157,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const { id, limits } = options;
   const canaries = makeCanaries(options.canaryToken);
-  // Run as `/pkghunt/runner.py`: `-I -S` (isolated, no site) spare it the site-packages' .pth files
-  // at each phase's start (the runner uses the standard library only; pip, its child, is started
-  // normally). The trace still knows it as the runner: its exec's file is SANDBOX_LAYOUT.runner.
-  const runnerSource = `#!${SANDBOX_LAYOUT.python} -IS\n${await readFile(RUNNER_HOST_PATH, 'utf8')}`;
+  const runner = await runnerFiles();
   // The sandbox uid must traverse the state directory to reach its run directory, whoever made it
   // first (the socket and uid-lock directories are created 0700 with it): search bit only, no listing.
   await mkdir(stateDir, { recursive: true, mode: 0o711 });
@@ -217,7 +213,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       uid: hostUid,
       diskMb: limits.disk_mb,
       canaries,
-      runnerSource,
+      runner,
       localArtifact: options.localArtifact,
     });
     if (caps.cgroup !== null) {

@@ -4,6 +4,7 @@ import type { CanarySet } from '../../core/canary/make-canaries.ts';
 import { PkghuntError } from '../../core/errors.ts';
 import { SANDBOX_LAYOUT } from '../../core/sandbox/layout.ts';
 import { runHostCommand } from './run-host-command.ts';
+import { RUNNER_MODULE, type RunnerFiles } from './runner-files.ts';
 
 /**
  * The host side of one sandbox: a tmpfs of `disk_mb` holding everything writable inside, so a
@@ -102,7 +103,7 @@ export async function prepareRunDir(
     uid: number;
     diskMb: number;
     canaries: CanarySet;
-    runnerSource: string;
+    runner: RunnerFiles;
     localArtifact?: string | undefined;
   },
 ): Promise<void> {
@@ -146,8 +147,16 @@ export async function prepareRunDir(
     );
     await copyFile('/etc/ld.so.cache', join(part('etc'), 'ld.so.cache')).catch(() => undefined);
     await symlink('../usr/lib/os-release', join(part('etc'), 'os-release'));
-    // Executable: it starts through its own `#!` line (see createSandbox).
-    await writeFile(join(part('pkghunt'), 'runner.py'), options.runnerSource, { mode: 0o755 });
+    // Executable: it starts through its own `#!` line (see runnerFiles).
+    const { runner } = options;
+    await writeFile(join(part('pkghunt'), basename(SANDBOX_LAYOUT.runner)), runner.stub, { mode: 0o755 });
+    await writeFile(join(part('pkghunt'), `${RUNNER_MODULE}.py`), runner.source, { mode: 0o644 });
+    if (runner.pyc !== null) {
+      await mkdir(join(part('pkghunt'), '__pycache__'), { mode: 0o755 });
+      await writeFile(join(part('pkghunt'), '__pycache__', runner.pyc.name), runner.pyc.bytes, {
+        mode: 0o644,
+      });
+    }
     if (options.localArtifact !== undefined) {
       const target = join(part('pkghunt'), 'artifacts', basename(options.localArtifact));
       await copyFile(options.localArtifact, target);
