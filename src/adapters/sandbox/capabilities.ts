@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { PkghuntError } from '../../core/errors.ts';
+import { oncePerProcess } from '../once-per-process.ts';
 import { type CgroupVersion, detectCgroupVersion } from './cgroups.ts';
 import { runHostCommand } from './run-host-command.ts';
 
@@ -54,16 +55,8 @@ const TOOL_PACKAGES: Record<HostTool, string> = {
   bash: 'bash',
 };
 
-let cached: Promise<SandboxCapabilities> | undefined;
-
 /** Checks everything the sandbox needs on this host once per process; throws a typed error naming the fix. */
-export function checkSandboxCapabilities(): Promise<SandboxCapabilities> {
-  cached ??= _check().catch((error: unknown) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
-}
+export const checkSandboxCapabilities: () => Promise<SandboxCapabilities> = oncePerProcess(() => _check());
 
 async function _check(): Promise<SandboxCapabilities> {
   if (process.getuid?.() !== 0) {

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../config.ts';
 import { SANDBOX_LAYOUT } from '../../core/sandbox/layout.ts';
+import { oncePerProcess } from '../once-per-process.ts';
 
 const run = promisify(execFile);
 const RUNNER_HOST_PATH = join(PROJECT_ROOT, 'sandbox', 'runner.py');
@@ -26,16 +27,8 @@ export interface RunnerFiles {
   pyc: { name: string; bytes: Buffer } | null;
 }
 
-let cached: Promise<RunnerFiles> | null = null;
-
 /** The runner's files, made once per process. */
-export function runnerFiles(): Promise<RunnerFiles> {
-  cached ??= _make().catch((error: unknown) => {
-    cached = null;
-    throw error;
-  });
-  return cached;
-}
+export const runnerFiles: () => Promise<RunnerFiles> = oncePerProcess(() => _make());
 
 async function _make(): Promise<RunnerFiles> {
   const source = await readFile(RUNNER_HOST_PATH, 'utf8');

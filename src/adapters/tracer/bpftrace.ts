@@ -4,6 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { PkghuntError } from '../../core/errors.ts';
 import { BpfTraceConverter } from '../../core/trace/bpf/bpf-trace-converter.ts';
+import { oncePerProcess } from '../once-per-process.ts';
 import { type BpftraceDaemon, sharedBpftraceDaemon } from './bpftrace-daemon.ts';
 import type { Tracer } from './tracer.ts';
 
@@ -101,16 +102,8 @@ export async function* readBpftraceTrace(traceFile: string): AsyncGenerator<stri
   }
 }
 
-let checked: Promise<void> | null = null;
-
 /** Throws CAPABILITY_MISSING when bpftrace, tracefs, BTF or BPF tracepoints are unavailable (checked once). */
-export function checkBpftrace(): Promise<void> {
-  checked ??= _check().catch((error: unknown) => {
-    checked = null;
-    throw error;
-  });
-  return checked;
-}
+export const checkBpftrace: () => Promise<void> = oncePerProcess(() => _check());
 
 async function _check(): Promise<void> {
   try {

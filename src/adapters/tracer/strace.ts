@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PkghuntError } from '../../core/errors.ts';
+import { oncePerProcess } from '../once-per-process.ts';
 import type { Tracer } from './tracer.ts';
 
 const run = promisify(execFile);
@@ -86,19 +87,11 @@ export function createStraceTracer(options: { stringLimit?: number } = {}): Trac
   };
 }
 
-let checked: Promise<void> | null = null;
-
 /**
  * Throws CAPABILITY_MISSING when strace is absent or too old (--seccomp-bpf came in 5.3,
  * --pidns-translation in 5.9), or cannot run in a pid namespace of its own; checked once per process.
  */
-export function checkStrace(): Promise<void> {
-  checked ??= _check().catch((error: unknown) => {
-    checked = null;
-    throw error;
-  });
-  return checked;
-}
+export const checkStrace: () => Promise<void> = oncePerProcess(() => _check());
 
 async function _check(): Promise<void> {
   const hint = 'apt-get install strace (version 5.9 or later)';
