@@ -336,7 +336,7 @@ export function renderThroughput(raw: ThroughputRaw): string {
           `- The import phase: with \`--phases install\` (the same work as bare pip) hunt reaches ${pct(installVs1)} of bare with 1 worker ` +
             `and ${pct(installVs2)} with 2; the import phase (a second launch into the sandbox that imports every top-level module, each in its own process) costs the difference.`,
         ]),
-    "- Fixed costs per package that bare does not pay: a sandbox with two launches (install, then import), the network namespace with its services, the record, trace parsing and compression and the SQLite commit; and per command the CLI start-up (larger than the bare runner's), bpftrace's start-up (~1 s of LLVM), the index listing and scheduling (see \"Where a job's time goes\").",
+    "- Fixed costs per package that bare does not pay: a sandbox launch (one for both phases with strace, one per phase with bpftrace) with its runner, the network namespace with its services, the record, trace parsing and compression and the SQLite commit; and per command the CLI start-up (larger than the bare runner's), bpftrace's start-up (~1 s of LLVM), the index listing and scheduling (see \"Where a job's time goes\").",
   );
   if (raw.tracersMissing.length > 0) {
     lines.push(

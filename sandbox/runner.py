@@ -436,7 +436,7 @@ def import_dependencies(args, deadline, result, dependencies=None):
 
 def import_phase(args, deadline, result):
     steps = Steps(result)
-    plan = read_plan(args.plan)
+    plan = args.plan_data if args.plan_data is not None else read_plan(args.plan)
     dist = plan["distribution"] if plan is not None else find_distribution(args.distribution)
     result["distribution"] = dist
     steps.lap("inspect")
@@ -597,6 +597,10 @@ class Args:
         self.deadline_ms = 300000
         self.ecosystem = "pypi"
         self.plan = ""
+        self.then_import = False
+        self.import_deadline_ms = 300000
+        # Two phases in one launch: the install phase's import plan, kept in this process's memory.
+        self.plan_data = None
 
 
 _VALUED = {
@@ -606,13 +610,15 @@ _VALUED = {
     "--deadline-ms": "deadline_ms",
     "--ecosystem": "ecosystem",
     "--plan": "plan",
+    "--import-deadline-ms": "import_deadline_ms",
 }
 
 
 def usage_error(message):
     sys.stderr.write(
         "usage: runner.py {install,import} --target T [--index-url URL | --no-index] [--distribution D]"
-        " [--deadline-ms MS] [--ecosystem {pypi,npm}] [--plan FILE]\nrunner.py: error: %s\n" % message
+        " [--deadline-ms MS] [--ecosystem {pypi,npm}] [--plan FILE] [--then-import [--import-deadline-ms MS]]"
+        "\nrunner.py: error: %s\n" % message
     )
     sys.exit(2)
 
@@ -627,6 +633,8 @@ def parse_args(argv):
         name, eq, inline = arg.partition("=")
         if arg == "--no-index":
             args.no_index = True
+        elif arg == "--then-import":
+            args.then_import = True
         elif name in _VALUED:
             if eq:
                 value = inline
@@ -647,21 +655,19 @@ def parse_args(argv):
         usage_error("argument --ecosystem: invalid choice: %r (choose from 'pypi', 'npm')" % args.ecosystem)
     if args.target is None:
         usage_error("the following arguments are required: --target")
-    try:
-        args.deadline_ms = int(args.deadline_ms)
-    except ValueError:
-        usage_error("argument --deadline-ms: invalid int value: %r" % args.deadline_ms)
+    for name in ("deadline_ms", "import_deadline_ms"):
+        try:
+            setattr(args, name, int(getattr(args, name)))
+        except ValueError:
+            usage_error("argument --%s: invalid int value: %r" % (name.replace("_", "-"), getattr(args, name)))
+    if args.then_import and args.phase != "install":
+        usage_error("argument --then-import: only with the install phase")
     return args
 
 
-def main():
-    started = time.time()
-    harden()
-    out = open_result()
-    args = parse_args(sys.argv[1:])
-    deadline = time.monotonic() + args.deadline_ms / 1000.0
-    result = {
-        "phase": args.phase,
+def new_result(phase):
+    return {
+        "phase": phase,
         "exit_code": None,
         "timed_out": False,
         "survivors": [],
@@ -671,28 +677,108 @@ def main():
         "error": None,
         "timings": {},
     }
-    code = 1
+
+
+def run_phase(phase, args, deadline, result):
+    """One phase's work; anything unexpected still ends in a result (exit code 70)."""
+    started = time.time()
     try:
         if args.ecosystem == "npm":
-            code = (npm_install if args.phase == "install" else npm_import_phase)(args, deadline, result)
-        elif args.phase == "install":
+            code = (npm_install if phase == "install" else npm_import_phase)(args, deadline, result)
+        elif phase == "install":
             code = install(args, deadline, result)
         else:
             code = import_phase(args, deadline, result)
-    except Exception as error:  # noqa: BLE001 - anything unexpected still ends in a result
+    except Exception as error:  # noqa: BLE001
         result["error"] = "runner failed: %s: %s" % (type(error).__name__, error)
         code = 70
     result["timings"]["started"] = started
     result["timings"]["ended"] = time.time()
+    return code
+
+
+def write_result(out, result, line=False):
+    """The result as one JSON object; `line`: then a newline, which tells the host of a two-phase
+    launch that the first phase's result is whole (fd 3 itself stays open in the launcher)."""
     if out is not None:
-        out.write(json.dumps(result))
+        out.write(json.dumps(result) + ("\n" if line else ""))
         out.flush()
         out.close()
+
+
+def finish(code):
     sys.stdout.flush()
     sys.stderr.flush()
     # Nothing is left to flush or clean up: skip the interpreter's finalisation (module teardown,
     # thread joins), a few ms of every phase's end under the tracer.
     os._exit(code if 0 <= code < 256 else 1)
+
+
+# Two phases in one launch (`install --then-import`), what the host's runInstallThenImport expects:
+# fds 1, 2, 3 are the install phase's stdout, stderr and result; 4, 5 the import phase's stdout and
+# stderr; 6 a socket: the host's go-ahead comes in on it, the import phase's result goes out on it.
+IMPORT_STDOUT_FD = 4
+IMPORT_STDERR_FD = 5
+CONTROL_FD = 6
+# Opened (it does not exist) by this process between the phases: the host splits the trace there.
+PHASE_MARK = "/pkghunt/.phase-import"
+
+
+def then_import(args, out, install_code, install_result):
+    """After a completed install phase: marks the boundary, hands the install phase's output and
+    result over (closing them tells the host they are complete), waits for the host's go-ahead,
+    then runs the import phase on fds 4, 5, 6."""
+    try:
+        os.close(os.open(PHASE_MARK, os.O_RDONLY))
+    except OSError:
+        pass
+    write_result(out, install_result, line=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(IMPORT_STDOUT_FD, 1)
+    os.dup2(IMPORT_STDERR_FD, 2)
+    os.close(IMPORT_STDOUT_FD)
+    os.close(IMPORT_STDERR_FD)
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = os.read(CONTROL_FD, 64)
+        if not chunk:
+            break
+        answer += chunk
+    if answer.strip() != b"go":
+        return install_code
+    args.plan_data = install_result.get("import_plan")
+    deadline = time.monotonic() + args.import_deadline_ms / 1000.0
+    result = new_result("import")
+    code = run_phase("import", args, deadline, result)
+    with os.fdopen(CONTROL_FD, "w", encoding="utf-8") as control:
+        control.write(json.dumps(result))
+    return code
+
+
+def main():
+    harden()
+    out = open_result()
+    args = parse_args(sys.argv[1:])
+    if args.then_import:
+        # The package runs in the install phase: none of the import phase's fds may reach it.
+        try:
+            for fd in (IMPORT_STDOUT_FD, IMPORT_STDERR_FD, CONTROL_FD):
+                os.set_inheritable(fd, False)
+        except OSError:
+            log("--then-import without fds 4-6: the install phase only")
+            args.then_import = False
+    deadline = time.monotonic() + args.deadline_ms / 1000.0
+    result = new_result(args.phase)
+    code = run_phase(args.phase, args, deadline, result)
+    if args.then_import:
+        # The import phase follows only a completed install, as when the host runs them one by one.
+        proceed = code == 0 and not result["timed_out"] and result["error"] is None
+        result["then_import"] = proceed
+        if proceed:
+            finish(then_import(args, out, code, result))
+    write_result(out, result, line=args.then_import)
+    finish(code)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,14 @@ import { startNpmProxy } from '../adapters/registry/npm-proxy.ts';
 import { checkNpm, HOST_NODE, resolveNpmRegistry } from '../adapters/registry/npm-registry.ts';
 import { fetchProjectMetadata, getProjectPage, latestRelease } from '../adapters/registry/simple-index.ts';
 import { workDirPrefix } from '../adapters/sandbox/cleanup-stale-sandboxes.ts';
-import { checkSandboxCapabilities, createSandbox, type Sandbox } from '../adapters/sandbox/sandbox.ts';
+import {
+  checkSandboxCapabilities,
+  createSandbox,
+  type PhaseRun,
+  type Sandbox,
+} from '../adapters/sandbox/sandbox.ts';
 import { checkTracer, selectTracer } from '../adapters/tracer/create-tracer.ts';
+import { writeImportPart, writeInstallPart } from '../adapters/tracer/split-trace-file.ts';
 import { noTracer, type Tracer, type TracerChoice } from '../adapters/tracer/tracer.ts';
 import type { Config } from '../config.ts';
 import { listDependencies } from '../core/attribution/list-dependencies.ts';
@@ -36,6 +42,7 @@ import {
   SCHEMA_VERSION,
 } from '../core/record/schema.ts';
 import { SANDBOX_LAYOUT } from '../core/sandbox/layout.ts';
+import { PhaseTraceSplit } from '../core/trace/phase-trace-split.ts';
 import { type Reporter, silentReporter } from '../reporter/reporter.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { assemblePhase } from './assemble-phase.ts';
@@ -367,29 +374,26 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
     /** The install phase's run status: the import phase runs only after a completed one. */
     let installRun: Phase['status'] | null = null;
     let importRan = false;
-    for (const phase of phases) {
-      throwIfAborted(options.signal, requested);
-      if (phase === 'import' && installRun !== null && installRun !== 'completed') {
-        recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
-        continue;
-      }
-      activeProxy.setPhase(phase);
-      const traceFile = join(workDir, `${phase}.strace`);
-      reporter.report({ type: 'phase-start', runId, phase });
-      const run = await timed(`${phase}:run`, () =>
-        active.runPhase(phase, {
-          netns: net.name,
-          tracer,
-          traceFile,
-          timeoutMs: limits.timeout_s * 1000,
-          indexUrl: pipIndexUrl,
-          target: target.pipTarget,
-          distributionName: target.name,
-          ecosystem: target.ecosystem,
-          onOutput: (stream, chunk) =>
-            reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
-        }),
-      );
+    const phaseOptions = {
+      netns: net.name,
+      tracer,
+      timeoutMs: limits.timeout_s * 1000,
+      indexUrl: pipIndexUrl,
+      target: target.pipTarget,
+      distributionName: target.name,
+      ecosystem: target.ecosystem,
+    };
+    /**
+     * Everything after a phase's run: its profile, what it says of the venv and the artifact, its
+     * share of the capture and of the index requests, then the reading of its trace (returned: it
+     * goes on while the next phase runs).
+     */
+    const afterRun = async (
+      phase: PhaseName,
+      run: PhaseRun,
+      traceFile: string,
+      isLast: boolean,
+    ): Promise<{ done: Promise<Phase> }> => {
       for (const [stage, ms] of Object.entries(run.timings)) {
         reporter.report({ type: 'stage', runId, stage: `${phase}:${stage}`, durationMs: ms });
       }
@@ -405,7 +409,6 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
           early = { path: found.path, scan };
         }
       }
-      const isLast = phase === phases[phases.length - 1];
       // Nothing runs in the sandbox any more: tear it down while the last phase is read.
       if (isLast) destroying ??= active.destroy();
       // The trace file is whole (bpftrace: stop markers) before another launch opens.
@@ -442,6 +445,113 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         ...(options.keepTraceDir ? { keepTraceDir: options.keepTraceDir } : {}),
       });
       reading.push(done);
+      // Wrapped: an async function returning a promise would wait for it.
+      return { done };
+    };
+    let separate: PhaseName[] = phases;
+    // Both phases in one launch when the tracer writes strace lines itself (strace, or none): one
+    // runner start and one launcher chain fewer per package. bpftrace's trace is only whole after
+    // its stop markers, at the end of a launch: it keeps a launch per phase.
+    const oneLaunch =
+      phases.length === 2 &&
+      phases[0] === 'install' &&
+      phases[1] === 'import' &&
+      tracer.readTrace === undefined &&
+      tracer.settle === undefined;
+    if (oneLaunch) {
+      const launchTrace = join(workDir, 'launch.strace');
+      const installTrace = join(workDir, 'install.strace');
+      const importTrace = join(workDir, 'import.strace');
+      const split = new PhaseTraceSplit({
+        runnerPath: SANDBOX_LAYOUT.runner,
+        phaseMark: SANDBOX_LAYOUT.phaseMark,
+      });
+      let markEnd: number | null = null;
+      let installReading: Promise<Phase> | null = null;
+      activeProxy.setPhase('install');
+      reporter.report({ type: 'phase-start', runId, phase: 'install' });
+      const launchStarted = performance.now();
+      const runs = await active.runInstallThenImport({
+        ...phaseOptions,
+        traceFile: launchTrace,
+        importTimeoutMs: phaseOptions.timeoutMs,
+        onPhaseOutput: (phase, stream, chunk) =>
+          reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+        onInstallEnd: async (install) => {
+          reporter.report({
+            type: 'stage',
+            runId,
+            stage: 'install:run',
+            durationMs: performance.now() - launchStarted,
+          });
+          if (tracer !== noTracer) {
+            markEnd = await timed('install:trace-split', () =>
+              writeInstallPart(launchTrace, installTrace, split),
+            );
+            // No mark in the trace: the import phase gets a launch of its own (below).
+            if (markEnd === null) return false;
+          }
+          const { done } = await afterRun('install', install, installTrace, false);
+          done.catch(() => undefined);
+          installReading = done;
+          activeProxy.setPhase('import');
+          reporter.report({ type: 'phase-start', runId, phase: 'import' });
+          return true;
+        },
+      });
+      throwIfAborted(options.signal, requested);
+      // The install phase's output tails as they ended (the boundary may have come before the last chunks).
+      const whole = (phase: Phase): Phase => ({
+        ...phase,
+        stdout_tail: runs.install.stdoutTail,
+        stderr_tail: runs.install.stderrTail,
+      });
+      const reading = installReading as Promise<Phase> | null;
+      if (reading !== null && runs.import !== null) {
+        reporter.report({ type: 'stage', runId, stage: 'import:run', durationMs: runs.import.durationMs });
+        if (tracer !== noTracer && markEnd !== null) {
+          const offset = markEnd;
+          await timed('import:trace-split', () => writeImportPart(launchTrace, offset, importTrace, split));
+        }
+        const { done } = await afterRun('import', runs.import, importTrace, true);
+        recordPhases.import = await done;
+        recordPhases.install = whole(await reading);
+        separate = [];
+      } else if (reading !== null) {
+        // Told to go on, the runner ended before the import phase started.
+        recordPhases.install = whole(await reading);
+        recordPhases.import = phaseError('sandbox_error', 'the runner ended before the import phase started');
+        separate = [];
+      } else {
+        // The launch was the install phase alone: it did not complete, or the trace had no mark.
+        const completed = runs.install.status === 'completed';
+        reporter.report({ type: 'stage', runId, stage: 'install:run', durationMs: runs.install.durationMs });
+        const { done } = await afterRun('install', runs.install, launchTrace, !completed);
+        recordPhases.install = await done;
+        separate = completed ? ['import'] : [];
+        if (!completed)
+          recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
+      }
+    }
+    for (const phase of separate) {
+      throwIfAborted(options.signal, requested);
+      if (phase === 'import' && installRun !== null && installRun !== 'completed') {
+        recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
+        continue;
+      }
+      activeProxy.setPhase(phase);
+      const traceFile = join(workDir, `${phase}.strace`);
+      reporter.report({ type: 'phase-start', runId, phase });
+      const run = await timed(`${phase}:run`, () =>
+        active.runPhase(phase, {
+          ...phaseOptions,
+          traceFile,
+          onOutput: (stream, chunk) =>
+            reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+        }),
+      );
+      const isLast = phase === separate[separate.length - 1];
+      const { done } = await afterRun(phase, run, traceFile, isLast);
       if (isLast || run.status !== 'completed') recordPhases[phase] = await done;
       else done.then((p) => (recordPhases[phase] = p)).catch(() => undefined);
       throwIfAborted(options.signal, requested);

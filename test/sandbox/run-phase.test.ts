@@ -14,13 +14,20 @@ const WHEEL = 'pkghunt_demo-0.1.0-py3-none-any.whl';
 // Imported in the import phase: the second module leaves a double-forked daemon behind.
 const FILES = {
   'pkghunt_demo/__init__.py': 'VALUE = 42\n',
+  // The middle process waits until the daemon has exec'd sleep (its close-on-exec pipe end closes),
+  // so the daemon is `sleep 3600` by the time the import ends, not a python between fork and exec.
   'pkghunt_demo_daemon.py': [
     'import os',
     'if os.fork() == 0:',
     '    os.setsid()',
+    '    r, w = os.pipe()',
     '    if os.fork() == 0:',
+    '        os.close(r)',
     '        os.execv("/bin/sleep", ["sleep", "3600"])',
+    '    os.close(w)',
+    '    os.read(r, 1)',
     '    os._exit(0)',
+    'os.wait()',
     '',
   ].join('\n'),
   'pkghunt_demo_broken.py': 'raise RuntimeError("broken on purpose")\n',

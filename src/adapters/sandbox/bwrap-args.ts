@@ -111,13 +111,16 @@ export function setprivArgs(hostUid: number, options: { setpriv: string }): stri
 }
 
 /**
- * The first step of every launch, run as root outside the sandbox: closes every inherited fd above 3
- * (a host pipe pkghunt itself inherited must not reach the package), moves itself into the
- * cgroups, then execs the rest.
+ * The first step of every launch, run as root outside the sandbox: closes every inherited fd above
+ * `lastFd` (the launch's own: 3 for the result, 6 for a two-phase launch; a host pipe pkghunt itself
+ * inherited must not reach the package), moves itself into the cgroups, then execs the rest.
  */
-export function launcherPrefix(cgroupProcsFiles: readonly string[], options: { bash: string }): string[] {
+export function launcherPrefix(
+  cgroupProcsFiles: readonly string[],
+  options: { bash: string; lastFd?: number },
+): string[] {
   const join = cgroupProcsFiles.map((file) => `echo $$ > ${file} && `).join('');
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template.
-  const closeFds = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 3 ] && eval "exec $n>&-"; done; ';
+  const lastFd = options.lastFd ?? 3;
+  const closeFds = `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt ${lastFd} ] && eval "exec $n>&-"; done; `;
   return [options.bash, '-c', `${closeFds}${join}exec "$@"`, 'pkghunt-launch'];
 }

@@ -16,7 +16,7 @@ import type { Tracer } from '../tracer/tracer.ts';
 import { bwrapArgs, launcherPrefix, sandboxEnv, setprivArgs } from './bwrap-args.ts';
 import { checkSandboxCapabilities, type SandboxCapabilities } from './capabilities.ts';
 import { createCgroups, type SandboxCgroups } from './cgroups.ts';
-import { type LaunchResult, launch, type OutputStream } from './launch.ts';
+import { type LaunchPart, type LaunchResult, launch, launchTwoParts, type OutputStream } from './launch.ts';
 import { killUid, listPidsOfUid } from './proc-scan.ts';
 import { prepareRunDir, RUN_DIR_PARTS, removeRunDir } from './run-dir.ts';
 import { runnerFiles } from './runner-files.ts';
@@ -88,6 +88,18 @@ export interface PhaseRun {
   timings: Record<string, number>;
 }
 
+export interface TwoPhaseOptions extends PhaseOptions {
+  /** The import phase's own time limit (`timeoutMs` is the install phase's). */
+  importTimeoutMs: number;
+  /**
+   * Called between the phases, once the install phase's processes are gone, with its run (output
+   * tails may still lack the last chunks: the run returned at the end is whole). Resolves to
+   * whether the import phase runs; called only when the install phase completed.
+   */
+  onInstallEnd: (install: PhaseRun) => Promise<boolean>;
+  onPhaseOutput?: (phase: PhaseName, stream: OutputStream, text: string) => void;
+}
+
 export interface Sandbox {
   readonly id: string;
   /** The unprivileged host uid every sandboxed process runs as. */
@@ -98,6 +110,12 @@ export interface Sandbox {
   /** Runs any argv in the sandbox layout (tests, diagnostics). */
   exec(argv: readonly string[], options: ExecOptions): Promise<ExecResult>;
   runPhase(phase: PhaseName, options: PhaseOptions): Promise<PhaseRun>;
+  /**
+   * Both phases in one launch (one runner start, one launcher chain): the install phase, then,
+   * after onInstallEnd said so, the import phase. The trace file holds both, split at the
+   * runner's SANDBOX_LAYOUT.phaseMark (see splitPhaseTrace). `import` is null when it did not run.
+   */
+  runInstallThenImport(options: TwoPhaseOptions): Promise<{ install: PhaseRun; import: PhaseRun | null }>;
   /** Kills everything, removes cgroups, the tmpfs and the run dir, releases the uid. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -225,13 +243,13 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   }
   const env = sandboxEnv(canaries.env);
 
-  function launcherArgv(command: readonly string[], netns: string | null): string[] {
+  function launcherArgv(command: readonly string[], netns: string | null, lastFd = 3): string[] {
     // Without cgroups, rlimits: RLIMIT_NPROC counts per real uid, and this uid is the sandbox's alone.
     const { tools } = caps;
     const limiter =
       cgroups === null ? [tools.prlimit, `--as=${memoryBytes}`, `--nproc=${limits.pids}`, '--'] : [];
     return [
-      ...launcherPrefix(cgroups?.procsFiles() ?? [], tools),
+      ...launcherPrefix(cgroups?.procsFiles() ?? [], { bash: tools.bash, lastFd }),
       ...limiter,
       ...(netns === null ? [] : [tools.ip, 'netns', 'exec', netns]),
       ...setprivArgs(hostUid, tools),
@@ -247,18 +265,13 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     runOptions: { resultFd: boolean; hardTimeoutMs: number },
   ): Promise<{ launched: LaunchResult; limitsHit: LimitName[]; afterMs: number }> {
     if (destroyed) throw new PkghuntError('INTERNAL', `Cannot run in sandbox ${id}: it was destroyed`);
-    const before = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
+    const before = await counters();
     const argv = execOptions.tracer.wrap(launcherArgv(command, execOptions.netns), {
       traceFile: execOptions.traceFile,
     });
     // The package may fill the disk and free it again before it exits (pip removes its build
     // dirs): watch the tmpfs while the phase runs, not only at its end.
-    let diskFull = false;
-    const diskWatch = setInterval(() => {
-      void _diskNearlyFull(runDir).then((full) => {
-        diskFull ||= full;
-      });
-    }, DISK_POLL_MS);
+    const disk = watchDisk();
     const launched = await launch(argv, {
       timeoutMs: runOptions.hardTimeoutMs,
       outputLimitBytes: Math.floor(limits.output_kb * 1024),
@@ -267,23 +280,110 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       env,
       onOutput: execOptions.onOutput,
     });
-    clearInterval(diskWatch);
+    disk.stop();
+    const diskFull = disk.take();
     const afterStarted = performance.now();
     // Nothing of this run may outlive it: the next phase starts from a clean process table.
     await killAll();
-    const after = (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
+    const after = await counters();
+    const limitsHit = await limitsOf(launched, launched.outputExceeded, before, after, diskFull);
+    return { launched, limitsHit, afterMs: performance.now() - afterStarted };
+  }
+
+  async function counters(): Promise<{ oomKills: number; pidsMaxEvents: number }> {
+    return (await cgroups?.counters()) ?? { oomKills: 0, pidsMaxEvents: 0 };
+  }
+
+  /** Which limits a part of a launch ran into, from its counters before and after it. */
+  async function limitsOf(
+    part: { timedOut: boolean; stdoutTail: string; stderrTail: string },
+    outputExceeded: boolean,
+    before: { oomKills: number; pidsMaxEvents: number },
+    after: { oomKills: number; pidsMaxEvents: number },
+    diskFull: boolean,
+  ): Promise<LimitName[]> {
     const limitsHit: LimitName[] = [];
-    if (launched.timedOut) limitsHit.push('timeout');
+    if (part.timedOut) limitsHit.push('timeout');
     if (after.oomKills > before.oomKills) limitsHit.push('memory');
     if (after.pidsMaxEvents > before.pidsMaxEvents) limitsHit.push('pids');
     // Best effort: a fill that is freed again within one poll is still seen through the error
     // it caused, when a process printed it.
     const enospc = /No space left on device|ENOSPC|\[Errno 28\]/.test(
-      `${launched.stdoutTail}\n${launched.stderrTail}`,
+      `${part.stdoutTail}\n${part.stderrTail}`,
     );
     if (diskFull || enospc || (await _diskNearlyFull(runDir))) limitsHit.push('disk');
-    if (launched.outputExceeded) limitsHit.push('output');
-    return { launched, limitsHit, afterMs: performance.now() - afterStarted };
+    if (outputExceeded) limitsHit.push('output');
+    return limitsHit;
+  }
+
+  /** Polls the tmpfs while a phase runs (see run()); `take` returns whether it was nearly full since the last take. */
+  function watchDisk(): { take: () => boolean; stop: () => void } {
+    let full = false;
+    const timer = setInterval(() => {
+      void _diskNearlyFull(runDir).then((nearly) => {
+        full ||= nearly;
+      });
+    }, DISK_POLL_MS);
+    return {
+      take() {
+        const was = full;
+        full = false;
+        return was;
+      },
+      stop: () => clearInterval(timer),
+    };
+  }
+
+  function phaseCommand(phase: PhaseName, phaseOptions: PhaseOptions, extra: readonly string[]): string[] {
+    const distribution = phaseOptions.distributionName ?? _derivedDistribution(phaseOptions.target);
+    return [
+      SANDBOX_LAYOUT.runner,
+      phase,
+      '--target',
+      phaseOptions.target,
+      '--deadline-ms',
+      String(Math.max(1000, phaseOptions.timeoutMs)),
+      ...(phaseOptions.noIndex === true ? ['--no-index'] : ['--index-url', phaseOptions.indexUrl]),
+      ...(distribution === undefined ? [] : ['--distribution', distribution]),
+      ...(phaseOptions.ecosystem === 'npm' ? ['--ecosystem', 'npm'] : []),
+      ...extra,
+    ];
+  }
+
+  /** A PhaseRun from a launch (or one part of it) and the runner's result. */
+  function phaseRun(
+    phase: PhaseName,
+    part: LaunchPart & { exitCode: number | null; signal: string | null; spawnError: string | null },
+    limitsHit: LimitName[],
+    parsed: ReturnType<typeof parseRunnerResult>,
+    afterMs: number,
+    ecosystem: 'pypi' | 'npm',
+  ): PhaseRun {
+    const result = parsed.ok ? parsed.value : null;
+    if (result?.timed_out === true && !limitsHit.includes('timeout')) limitsHit.unshift('timeout');
+    return {
+      exitCode: part.exitCode,
+      signal: part.signal,
+      durationMs: part.durationMs,
+      startedAt: part.startedAt,
+      stdoutTail: part.stdoutTail,
+      stderrTail: part.stderrTail,
+      outputBytes: part.outputBytes,
+      limitsHit,
+      survivors: result?.survivors ?? [],
+      modules: result?.modules ?? [],
+      installed: result?.installed ?? [],
+      distribution:
+        result?.distribution == null
+          ? null
+          : {
+              name: result.distribution.name,
+              version: result.distribution.version,
+              topLevel: result.distribution.top_level,
+            },
+      timings: _phaseTimings(part, result?.timings, afterMs),
+      ..._phaseStatus(phase, part.spawnError, limitsHit, parsed, ecosystem),
+    };
   }
 
   return {
@@ -309,55 +409,111 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       };
     },
     async runPhase(phase, phaseOptions) {
-      const distribution = phaseOptions.distributionName ?? _derivedDistribution(phaseOptions.target);
-      const command = [
-        SANDBOX_LAYOUT.runner,
+      const command = phaseCommand(
         phase,
-        '--target',
-        phaseOptions.target,
-        '--deadline-ms',
-        String(Math.max(1000, phaseOptions.timeoutMs)),
-        ...(phaseOptions.noIndex === true ? ['--no-index'] : ['--index-url', phaseOptions.indexUrl]),
-        ...(distribution === undefined ? [] : ['--distribution', distribution]),
-        ...(phaseOptions.ecosystem === 'npm' ? ['--ecosystem', 'npm'] : []),
-        ...(phase === 'import' && planWritten
-          ? ['--plan', `${SANDBOX_LAYOUT.pkghuntDir}/${IMPORT_PLAN}`]
-          : []),
-      ];
+        phaseOptions,
+        phase === 'import' && planWritten ? ['--plan', `${SANDBOX_LAYOUT.pkghuntDir}/${IMPORT_PLAN}`] : [],
+      );
       const { launched, limitsHit, afterMs } = await run(command, phaseOptions, {
         resultFd: true,
         hardTimeoutMs: phaseOptions.timeoutMs + RUNNER_GRACE_MS,
       });
       const parsed = parseRunnerResult(launched.result);
-      const result = parsed.ok ? parsed.value : null;
-      const timings = _phaseTimings(launched, result?.timings, afterMs);
-      if (phase === 'install') planWritten = await _writeImportPlan(runDir, result?.import_plan);
-      if (result?.timed_out === true && !limitsHit.includes('timeout')) limitsHit.unshift('timeout');
-      const base = {
-        exitCode: launched.exitCode,
-        signal: launched.signal,
-        durationMs: launched.durationMs,
-        startedAt: launched.startedAt,
-        stdoutTail: launched.stdoutTail,
-        stderrTail: launched.stderrTail,
-        outputBytes: launched.outputBytes,
-        limitsHit,
-        survivors: result?.survivors ?? [],
-        modules: result?.modules ?? [],
-        installed: result?.installed ?? [],
-        distribution:
-          result?.distribution == null
-            ? null
-            : {
-                name: result.distribution.name,
-                version: result.distribution.version,
-                topLevel: result.distribution.top_level,
-              },
-        timings,
-      };
+      if (phase === 'install')
+        planWritten = await _writeImportPlan(runDir, parsed.ok ? parsed.value.import_plan : undefined);
+      return phaseRun(phase, launched, limitsHit, parsed, afterMs, phaseOptions.ecosystem ?? 'pypi');
+    },
+    async runInstallThenImport(options) {
+      if (destroyed) throw new PkghuntError('INTERNAL', `Cannot run in sandbox ${id}: it was destroyed`);
+      const ecosystem = options.ecosystem ?? 'pypi';
+      const command = phaseCommand('install', options, [
+        '--then-import',
+        '--import-deadline-ms',
+        String(Math.max(1000, options.importTimeoutMs)),
+      ]);
+      const argv = options.tracer.wrap(launcherArgv(command, options.netns, 6), {
+        traceFile: options.traceFile,
+      });
+      const before = await counters();
+      let between: { oomKills: number; pidsMaxEvents: number } | null = null;
+      let installLimits: LimitName[] | null = null;
+      const disk = watchDisk();
+      const launched = await launchTwoParts(argv, {
+        timeoutMs: options.timeoutMs + RUNNER_GRACE_MS,
+        secondTimeoutMs: options.importTimeoutMs + RUNNER_GRACE_MS,
+        outputLimitBytes: Math.floor(limits.output_kb * 1024),
+        killAll,
+        env,
+        onOutput: (part, stream, text) =>
+          options.onPhaseOutput?.(part === 0 ? 'install' : 'import', stream, text),
+        async onBoundary(first) {
+          // The install phase's processes are gone (the runner killed what was left): what the
+          // counters and the disk say now is the install phase's.
+          between = await counters();
+          installLimits = await limitsOf(first, false, before, between, disk.take());
+          const parsed = parseRunnerResult(first.result);
+          if (!parsed.ok || parsed.value.then_import !== true) return false;
+          const install = phaseRun(
+            'install',
+            { ...first, exitCode: parsed.value.exit_code, signal: null, spawnError: null },
+            [...installLimits],
+            parsed,
+            0,
+            ecosystem,
+          );
+          return install.status === 'completed' && (await options.onInstallEnd(install));
+        },
+      });
+      disk.stop();
+      const afterStarted = performance.now();
+      await killAll();
+      const after = await counters();
+      const afterMs = performance.now() - afterStarted;
+      const firstParsed = parseRunnerResult(launched.first.result);
+      const { second } = launched;
+      if (second === null || between === null || installLimits === null) {
+        // No import phase: the launch was the install phase alone (as runPhase('install') would be).
+        const limitsHit = await limitsOf(launched.first, launched.outputExceeded, before, after, disk.take());
+        const code = launched.exitCode ?? null;
+        return {
+          install: phaseRun(
+            'install',
+            { ...launched.first, exitCode: code, signal: launched.signal, spawnError: launched.spawnError },
+            limitsHit,
+            firstParsed,
+            afterMs,
+            ecosystem,
+          ),
+          import: null,
+        };
+      }
       return {
-        ...base,
-        ..._phaseStatus(phase, launched, limitsHit, parsed, phaseOptions.ecosystem ?? 'pypi'),
+        install: phaseRun(
+          'install',
+          {
+            ...launched.first,
+            exitCode: firstParsed.ok ? firstParsed.value.exit_code : null,
+            signal: null,
+            spawnError: null,
+          },
+          installLimits,
+          firstParsed,
+          0,
+          ecosystem,
+        ),
+        import: phaseRun(
+          'import',
+          {
+            ...second,
+            exitCode: launched.exitCode,
+            signal: launched.signal,
+            spawnError: launched.spawnError,
+          },
+          await limitsOf(second, launched.outputExceeded, between, after, disk.take()),
+          parseRunnerResult(second.result),
+          afterMs,
+          ecosystem,
+        ),
       };
     },
     destroy,
@@ -385,7 +541,7 @@ async function _writeImportPlan(runDir: string, raw: unknown): Promise<boolean> 
 
 /** Splits a phase's wall time with the runner's own clock (same host clock: epoch seconds). */
 function _phaseTimings(
-  launched: LaunchResult,
+  launched: { startedAt: number; durationMs: number },
   runner: Record<string, number> | undefined,
   afterMs: number,
 ): Record<string, number> {
@@ -404,13 +560,13 @@ function _phaseTimings(
 
 function _phaseStatus(
   phase: PhaseName,
-  launched: LaunchResult,
+  spawnError: string | null,
   limitsHit: readonly LimitName[],
   parsed: ReturnType<typeof parseRunnerResult>,
   ecosystem: 'pypi' | 'npm',
 ): { status: PhaseStatus; reason: string | null } {
-  if (launched.spawnError !== null) {
-    return { status: 'sandbox_error', reason: `Cannot start the sandbox: ${launched.spawnError}` };
+  if (spawnError !== null) {
+    return { status: 'sandbox_error', reason: `Cannot start the sandbox: ${spawnError}` };
   }
   if (limitsHit.includes('timeout'))
     return { status: 'timeout', reason: `the ${phase} phase ran past its time limit` };

@@ -32,6 +32,8 @@ export const RunnerResult = z.object({
   timings: z.record(z.string(), z.number()).optional(),
   /** Install phase: see ImportPlan (parsed apart: a plan that does not parse is only not used). */
   import_plan: z.unknown().optional(),
+  /** Install phase of a two-phase launch (`--then-import`): whether the import phase follows in it. */
+  then_import: z.boolean().optional(),
 });
 export type RunnerResult = z.infer<typeof RunnerResult>;
 

@@ -14,6 +14,11 @@ export const SANDBOX_LAYOUT = {
   /** Read-only: the in-sandbox runner and local artifacts. */
   pkghuntDir: '/pkghunt',
   runner: '/pkghunt/runner.py',
+  /**
+   * Opened by the runner (it does not exist) between the phases of a two-phase launch: the trace
+   * is split at that line of the runner's pid (see PhaseTraceSplit). Same path in sandbox/runner.py.
+   */
+  phaseMark: '/pkghunt/.phase-import',
   artifactsDir: '/pkghunt/artifacts',
   python: '/usr/bin/python3',
 } as const;
