@@ -393,6 +393,8 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       run: PhaseRun,
       traceFile: string,
       isLast: boolean,
+      /** Resolves when `traceFile` is written (a one-launch trace's install part is copied meanwhile). */
+      ready: Promise<void> = Promise.resolve(),
     ): Promise<{ done: Promise<Phase> }> => {
       for (const [stage, ms] of Object.entries(run.timings)) {
         reporter.report({ type: 'stage', runId, stage: `${phase}:${stage}`, durationMs: ms });
@@ -426,8 +428,9 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       const done = readPhase({
         phase,
         kept,
-        assemble: () =>
-          assemblePhase({
+        assemble: async () => {
+          await ready;
+          return assemblePhase({
             ...(kept === null ? {} : { keptLines: kept }),
             run,
             traceLines: tracer === noTracer ? null : (tracer.readTrace?.(traceFile) ?? readLines(traceFile)),
@@ -436,7 +439,8 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
             indexPort: net.indexPort,
             indexPaths,
             attribution: { phase, target: target.name, ecosystem: target.ecosystem },
-          }),
+          });
+        },
         traceFile: tracer === noTracer ? null : traceFile,
         timed,
         reporter,
@@ -462,43 +466,58 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       const launchTrace = join(workDir, 'launch.strace');
       const installTrace = join(workDir, 'install.strace');
       const importTrace = join(workDir, 'import.strace');
-      const split = new PhaseTraceSplit({
-        runnerPath: SANDBOX_LAYOUT.runner,
-        phaseMark: SANDBOX_LAYOUT.phaseMark,
-      });
+      const newSplit = () =>
+        new PhaseTraceSplit({ runnerPath: SANDBOX_LAYOUT.runner, phaseMark: SANDBOX_LAYOUT.phaseMark });
+      let split = newSplit();
       let markEnd: number | null = null;
       let installReading: Promise<Phase> | null = null;
+      let launchEnded: () => void = () => {};
+      const ended = new Promise<void>((resolve) => {
+        launchEnded = resolve;
+      });
+      /**
+       * The install part of the trace, copied out while the import phase runs. strace writes each
+       * line as the call returns, so the mark is normally in the file already; if it is not (yet),
+       * the copy is made again from the whole file once the launch is over.
+       */
+      const copyInstallPart = async (): Promise<void> => {
+        markEnd = await writeInstallPart(launchTrace, installTrace, split);
+        if (markEnd !== null) return;
+        await ended;
+        split = newSplit();
+        markEnd = await writeInstallPart(launchTrace, installTrace, split);
+      };
+      let copied: Promise<void> = Promise.resolve();
       activeProxy.setPhase('install');
       reporter.report({ type: 'phase-start', runId, phase: 'install' });
       const launchStarted = performance.now();
-      const runs = await active.runInstallThenImport({
-        ...phaseOptions,
-        traceFile: launchTrace,
-        importTimeoutMs: phaseOptions.timeoutMs,
-        onPhaseOutput: (phase, stream, chunk) =>
-          reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
-        onInstallEnd: async (install) => {
-          reporter.report({
-            type: 'stage',
-            runId,
-            stage: 'install:run',
-            durationMs: performance.now() - launchStarted,
-          });
-          if (tracer !== noTracer) {
-            markEnd = await timed('install:trace-split', () =>
-              writeInstallPart(launchTrace, installTrace, split),
-            );
-            // No mark in the trace: the import phase gets a launch of its own (below).
-            if (markEnd === null) return false;
-          }
-          const { done } = await afterRun('install', install, installTrace, false);
-          done.catch(() => undefined);
-          installReading = done;
-          activeProxy.setPhase('import');
-          reporter.report({ type: 'phase-start', runId, phase: 'import' });
-          return true;
-        },
-      });
+      const runs = await active
+        .runInstallThenImport({
+          ...phaseOptions,
+          traceFile: launchTrace,
+          importTimeoutMs: phaseOptions.timeoutMs,
+          onPhaseOutput: (phase, stream, chunk) =>
+            reporter.report({ type: 'phase-output', runId, phase, stream, text: chunk }),
+          onInstallEnd: async (install) => {
+            reporter.report({
+              type: 'stage',
+              runId,
+              stage: 'install:run',
+              durationMs: performance.now() - launchStarted,
+            });
+            if (tracer !== noTracer) {
+              copied = timed('install:trace-split', copyInstallPart);
+              copied.catch(() => undefined);
+            }
+            const { done } = await afterRun('install', install, installTrace, false, copied);
+            done.catch(() => undefined);
+            installReading = done;
+            activeProxy.setPhase('import');
+            reporter.report({ type: 'phase-start', runId, phase: 'import' });
+            return true;
+          },
+        })
+        .finally(launchEnded);
       throwIfAborted(options.signal, requested);
       // The install phase's output tails as they ended (the boundary may have come before the last chunks).
       const whole = (phase: Phase): Phase => ({
@@ -509,12 +528,19 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
       const reading = installReading as Promise<Phase> | null;
       if (reading !== null && runs.import !== null) {
         reporter.report({ type: 'stage', runId, stage: 'import:run', durationMs: runs.import.durationMs });
-        if (tracer !== noTracer && markEnd !== null) {
-          const offset = markEnd;
+        await copied.catch(() => undefined);
+        const offset = markEnd as number | null;
+        if (tracer !== noTracer && offset !== null) {
           await timed('import:trace-split', () => writeImportPart(launchTrace, offset, importTrace, split));
         }
-        const { done } = await afterRun('import', runs.import, importTrace, true);
-        recordPhases.import = await done;
+        if (tracer !== noTracer && offset === null) {
+          // strace always writes the runner's mark: without it the trace cannot be told apart.
+          recordPhases.import = phaseError('sandbox_error', 'the trace has no mark between the phases');
+          destroying ??= active.destroy();
+        } else {
+          const { done } = await afterRun('import', runs.import, importTrace, true);
+          recordPhases.import = await done;
+        }
         recordPhases.install = whole(await reading);
         separate = [];
       } else if (reading !== null) {
@@ -523,14 +549,12 @@ export async function analyze(requested: string, options: AnalyzeOptions): Promi
         recordPhases.import = phaseError('sandbox_error', 'the runner ended before the import phase started');
         separate = [];
       } else {
-        // The launch was the install phase alone: it did not complete, or the trace had no mark.
-        const completed = runs.install.status === 'completed';
+        // The launch was the install phase alone: it did not complete.
         reporter.report({ type: 'stage', runId, stage: 'install:run', durationMs: runs.install.durationMs });
-        const { done } = await afterRun('install', runs.install, launchTrace, !completed);
+        const { done } = await afterRun('install', runs.install, launchTrace, true);
         recordPhases.install = await done;
-        separate = completed ? ['import'] : [];
-        if (!completed)
-          recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
+        separate = [];
+        recordPhases.import = phaseError('failed', 'skipped: the install phase did not complete');
       }
     }
     for (const phase of separate) {
