@@ -74,20 +74,26 @@ const STAGES: readonly (readonly [string, string])[] = [
   ['install:pip', 'install: pip install (traced)'],
   ['install:reap', 'install: leftover processes'],
   ['install:inspect', "install: the venv's distributions and the import plan"],
-  ['install:exit', 'install: runner end to launcher exit (Python and namespaces torn down)'],
+  ['install:exit', 'install: runner end to launcher exit (a launch per phase only; one launch: 0)'],
   ['install:after', 'install: kill check, cgroup counters, disk check'],
+  ['install:run', "install: launch to the install phase's end (the rows above, from install:launcher)"],
   ['install:trace-settle', 'install: trace complete (bpftrace stop markers)'],
   ['install:capture', "install: sinkhole events settled (netsvc's sync)"],
   ['install:parse', 'install: trace parsed into the phase (during the import phase)'],
   ['install:trace-store', 'install: trace reduced, compressed, stored (during the import phase)'],
-  ['import:run', 'import: the whole launch (the rows below, to import:after)'],
-  ['import:launcher', 'import: launch to runner start'],
+  [
+    'install:trace-split',
+    "install: one launch: the trace's install part copied out (during the import phase)",
+  ],
+  ['import:run', 'import: launch, or go-ahead in one launch, to the end (the rows below, to import:after)'],
+  ['import:launcher', 'import: launch (one launch: go-ahead) to runner start'],
   ['import:inspect', 'import: the import plan read'],
   ['import:dependency-imports', "import: dependencies' modules imported"],
   ['import:imports', "import: the package's modules imported"],
   ['import:exit', 'import: runner end to launcher exit'],
   ['import:after', 'import: kill check, cgroup counters, disk check'],
   ['import:trace-settle', 'import: trace complete'],
+  ['import:trace-split', "import: one launch: the trace's import part copied out"],
   ['import:capture', 'import: netsvc stopped, namespace deleted'],
   ['import:parse', 'import: trace parsed'],
   ['import:trace-store', 'import: trace stored'],
@@ -189,7 +195,8 @@ export function renderThroughput(raw: ThroughputRaw): string {
       'so that the difference left to the hunt is the sandbox, the tracer and the rest of the analysis (like for like).',
     '- **hunt**: `bin/pkghunt hunt --index-url file://.cache/bench-index/simple --db NEW.db --from LIST --workers K --tracer T --max-attempts 1 --json`, ' +
       'a fresh SQLite store every run: it lists the index, schedules the projects, and analyses each (install **and** import phase, ' +
-      'one fresh sandbox per package with a launch per phase, record stored, trace compressed).',
+      'one fresh sandbox per package; with strace or no tracer one launch runs both phases, with bpftrace a launch per phase; ' +
+      'record stored, trace compressed).',
     '',
     `Every combination runs once per round, in an order rotated every round (${raw.rounds} rounds, after a discarded warm-up). ` +
       'Throughput is packages done per minute of the whole command (process start to exit, including node start-up, ' +

@@ -66,7 +66,9 @@ function batcher(options: ListProjectsOptions): {
 async function listFromJson(body: Readable, options: ListProjectsOptions, where: string): Promise<number> {
   const out = batcher(options);
   const items = body
-    .pipe(pick.withParserAsStream({ filter: 'projects' }))
+    // Whole keys and strings only (stream-json's default also emits each one in pieces, which
+    // nothing here reads): half the parser's CPU on a 750,000-name list.
+    .pipe(pick.withParserAsStream({ filter: 'projects', streamValues: false }))
     .pipe(streamArray.asStream()) as AsyncIterable<{ value: unknown }>;
   try {
     for await (const item of items) {
