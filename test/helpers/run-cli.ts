@@ -37,3 +37,15 @@ export function runCli(
 }
 
 export const DEMO_INDEX_URL = `file://${join(PROJECT_ROOT, '.cache/demo-index/simple')}`;
+
+/**
+ * Reads a child's stream to its end, keeping the last `max` characters (for a failure message).
+ * A pipe nobody reads fills up and blocks the child writing to it.
+ */
+export function keepTail(stream: NodeJS.ReadableStream | null, max = 4000): () => string {
+  let tail = '';
+  stream?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-max);
+  });
+  return () => tail;
+}

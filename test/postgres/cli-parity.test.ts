@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { startTestPostgres } from '../helpers/postgres.ts';
-import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
+import { DEMO_INDEX_URL, keepTail, runCli } from '../helpers/run-cli.ts';
 
 const PACKAGES = ['ph-demo-pure', 'ph-demo-ci-exfil'];
 
@@ -79,10 +79,7 @@ test('show, query, export and report read a PostgreSQL hunt exactly as the same 
     ],
     { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let workerLog = '';
-  worker.stderr?.on('data', (d: Buffer) => {
-    workerLog = (workerLog + d.toString()).slice(-4000);
-  });
+  const workerLog = keepTail(worker.stderr);
   const workerExit = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
   try {
     const common = ['--from', names, '--index-url', DEMO_INDEX_URL, '--json'];
@@ -92,7 +89,7 @@ test('show, query, export and report read a PostgreSQL hunt exactly as the same 
     });
     assert.equal(onSqlite.code, 0, onSqlite.stderr);
     const onPostgres = await runCli(['hunt', '--db', server.url, ...common], { timeoutMs: 400_000 });
-    assert.equal(onPostgres.code, 0, `${onPostgres.stderr}\n${workerLog}`);
+    assert.equal(onPostgres.code, 0, `${onPostgres.stderr}\n${workerLog()}`);
     const summaries = [onSqlite, onPostgres].map(
       (r) =>
         JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { type: string; counts: { done: number } },

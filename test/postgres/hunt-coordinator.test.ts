@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { startTestPostgres } from '../helpers/postgres.ts';
-import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
+import { DEMO_INDEX_URL, keepTail, runCli } from '../helpers/run-cli.ts';
 
 test('hunt --db postgres:// enqueues the selection and follows it while a worker analyses it', {
   timeout: 300_000,
@@ -32,6 +32,7 @@ test('hunt --db postgres:// enqueues the selection and follows it while a worker
     { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const workerExit = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+  const workerStderr = keepTail(worker.stderr);
   try {
     const result = await runCli(
       ['hunt', '--db', server.url, '--from', names, '--index-url', DEMO_INDEX_URL, '--json'],
@@ -39,7 +40,7 @@ test('hunt --db postgres:// enqueues the selection and follows it while a worker
         timeoutMs: 240_000,
       },
     );
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.code, 0, `${result.stderr}\n--- worker's stderr (tail):\n${workerStderr()}`);
     const lines = result.stdout
       .trim()
       .split('\n')

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { buildNpmRegistry } from '../../demo/build-npm-registry.ts';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { startTestPostgres } from '../helpers/postgres.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { keepTail, runCli } from '../helpers/run-cli.ts';
 
 test('hunt --ecosystem npm --db postgres:// queues npm jobs that a worker with --registry analyses', {
   timeout: 300_000,
@@ -24,12 +24,9 @@ test('hunt --ecosystem npm --db postgres:// queues npm jobs that a worker with -
     { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const workerExit = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
-  // Kept for the failure message: once (1 run in 8) the hunt waited 240 s for results and the
-  // worker's side was not known.
-  let workerStderr = '';
-  worker.stderr?.on('data', (chunk: Buffer) => {
-    workerStderr = (workerStderr + chunk.toString('utf8')).slice(-4000);
-  });
+  // Read (an unread pipe could block the worker) and shown when the hunt fails: once (1 run in 8)
+  // the hunt waited 240 s for results and the worker's side was not known.
+  const workerStderr = keepTail(worker.stderr);
   const hunt = [
     'hunt',
     '--ecosystem',
@@ -44,7 +41,7 @@ test('hunt --ecosystem npm --db postgres:// queues npm jobs that a worker with -
   ];
   try {
     const result = await runCli(hunt, { timeoutMs: 240_000 });
-    assert.equal(result.code, 0, `${result.stderr}\n--- worker's stderr (tail):\n${workerStderr}`);
+    assert.equal(result.code, 0, `${result.stderr}\n--- worker's stderr (tail):\n${workerStderr()}`);
     const lines = result.stdout
       .trim()
       .split('\n')
