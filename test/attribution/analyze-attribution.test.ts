@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Attribution, BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
-import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
+import type { Attribution, BehaviourRecord, Phase } from '../../src/core/record/schema.ts';
+import { analyzeDemo } from '../helpers/analyze-demo.ts';
 
 /**
  * The real `analyze` (sandbox, strace, sinkhole, demo index) on the attribution fixtures of
  * test/fixtures/packages: every command, connection and DNS query names the distribution that
  * caused it (docs/RECORD.md, "Attribution").
  */
-async function analyze(name: string): Promise<BehaviourRecord> {
-  const result = await runCli([
-    'analyze',
-    name,
-    '--index-url',
-    DEMO_INDEX_URL,
-    '--json',
-    '--progress',
-    'none',
-  ]);
-  assert.ok(
-    result.code === 0 || result.code === 3,
-    `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
-  );
-  return BehaviourRecord.parse(JSON.parse(result.stdout));
+/** Without a time limit of its own (the configured default). */
+function analyze(name: string): Promise<BehaviourRecord> {
+  return analyzeDemo(name, []);
 }
 
 function phaseOf(record: BehaviourRecord, name: 'install' | 'import'): Phase {

@@ -2,29 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isBuildOwnCommand } from '../../src/core/behaviour/build-own-commands.ts';
 import { isBuildOwnFile } from '../../src/core/behaviour/build-own-files.ts';
-import { BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
+import type { BehaviourRecord, Phase } from '../../src/core/record/schema.ts';
+import { analyzeDemo } from '../helpers/analyze-demo.ts';
 import { newLeftovers, snapshotHost } from '../helpers/leftovers.ts';
-import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
-
-async function analyzeDemo(name: string): Promise<BehaviourRecord> {
-  const result = await runCli([
-    'analyze',
-    name,
-    '--index-url',
-    DEMO_INDEX_URL,
-    '--json',
-    '--progress',
-    'none',
-    '--timeout',
-    '120',
-  ]);
-  // 3: the verdict is suspicious or malicious (which one is checked in test/detect).
-  assert.ok(
-    result.code === 0 || result.code === 3,
-    `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
-  );
-  return BehaviourRecord.parse(JSON.parse(result.stdout));
-}
 
 function install(record: BehaviourRecord): Phase {
   const phase = record.phases.install;

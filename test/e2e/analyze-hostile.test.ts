@@ -3,7 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
+import type { BehaviourRecord, Phase } from '../../src/core/record/schema.ts';
+import { analyzeDemo } from '../helpers/analyze-demo.ts';
 import { newLeftovers, snapshotHost } from '../helpers/leftovers.ts';
 import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
 
@@ -13,24 +14,7 @@ async function analyzeFixture(
   name: string,
   extra: string[] = [],
 ): Promise<{ record: BehaviourRecord; install: Phase }> {
-  const result = await runCli([
-    'analyze',
-    name,
-    '--index-url',
-    DEMO_INDEX_URL,
-    '--json',
-    '--progress',
-    'none',
-    '--phases',
-    'install',
-    ...extra,
-  ]);
-  // 3: the verdict is suspicious or malicious (which one is checked in test/detect).
-  assert.ok(
-    result.code === 0 || result.code === 3,
-    `analyze ${name} exited ${result.code}: ${result.stderr}${result.stdout.slice(0, 2000)}`,
-  );
-  const record = BehaviourRecord.parse(JSON.parse(result.stdout));
+  const record = await analyzeDemo(name, ['--phases', 'install', ...extra]);
   const install = record.phases.install;
   assert.ok(install);
   return { record, install };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { BehaviourRecord } from '../../src/core/record/schema.ts';
+import { analyzeDemo } from '../helpers/analyze-demo.ts';
 import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
 
 test('a local wheel whose import connects out: nothing at install, everything at import', async () => {
@@ -39,19 +40,7 @@ test('a local wheel whose import connects out: nothing at install, everything at
 });
 
 test('one launch for both phases: split at the runner, not at a package that opens the same mark', async () => {
-  const result = await runCli([
-    'analyze',
-    'ph-test-phase-mark',
-    '--index-url',
-    DEMO_INDEX_URL,
-    '--json',
-    '--progress',
-    'none',
-    '--timeout',
-    '120',
-  ]);
-  assert.ok(result.code === 0 || result.code === 3, result.stderr);
-  const record = BehaviourRecord.parse(JSON.parse(result.stdout));
+  const record = await analyzeDemo('ph-test-phase-mark');
   const install = record.phases.install;
   const imported = record.phases.import;
   assert.ok(install && imported);

@@ -4,9 +4,10 @@ import { checkBpftrace } from '../../src/adapters/tracer/bpftrace.ts';
 import { analyze } from '../../src/app/analyze.ts';
 import { loadConfig } from '../../src/config.ts';
 import { isBuildOwnFile } from '../../src/core/behaviour/build-own-files.ts';
-import { BehaviourRecord, type Phase } from '../../src/core/record/schema.ts';
+import type { BehaviourRecord, Phase } from '../../src/core/record/schema.ts';
+import { analyzeDemo } from '../helpers/analyze-demo.ts';
 import { newLeftovers, snapshotHost } from '../helpers/leftovers.ts';
-import { DEMO_INDEX_URL, runCli } from '../helpers/run-cli.ts';
+import { DEMO_INDEX_URL } from '../helpers/run-cli.ts';
 
 const DEMO_PACKAGES = [
   'ph-demo-pure',
@@ -16,26 +17,8 @@ const DEMO_PACKAGES = [
   'ph-demo-obfuscated',
 ];
 
-async function analyzeWith(name: string, tracer: 'strace' | 'bpftrace'): Promise<BehaviourRecord> {
-  const result = await runCli([
-    'analyze',
-    name,
-    '--index-url',
-    DEMO_INDEX_URL,
-    '--tracer',
-    tracer,
-    '--json',
-    '--progress',
-    'none',
-    '--timeout',
-    '120',
-  ]);
-  // 3: the verdict is suspicious or malicious.
-  assert.ok(
-    result.code === 0 || result.code === 3,
-    `analyze ${name} --tracer ${tracer} exited ${result.code}: ${result.stderr}`,
-  );
-  return BehaviourRecord.parse(JSON.parse(result.stdout));
+function analyzeWith(name: string, tracer: 'strace' | 'bpftrace'): Promise<BehaviourRecord> {
+  return analyzeDemo(name, ['--tracer', tracer, '--timeout', '120']);
 }
 
 /** Random parts of temp paths (pip's build dirs, mkstemp names, gcc's /tmp/ccXXXXXX) differ from run to run. */

@@ -360,7 +360,9 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     ecosystem: 'pypi' | 'npm',
   ): PhaseRun {
     const result = parsed.ok ? parsed.value : null;
-    if (result?.timed_out === true && !limitsHit.includes('timeout')) limitsHit.unshift('timeout');
+    // The runner's own deadline ended it: a timeout even when the host's timer did not fire.
+    const hit: LimitName[] =
+      result?.timed_out === true && !limitsHit.includes('timeout') ? ['timeout', ...limitsHit] : limitsHit;
     return {
       exitCode: part.exitCode,
       signal: part.signal,
@@ -369,7 +371,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       stdoutTail: part.stdoutTail,
       stderrTail: part.stderrTail,
       outputBytes: part.outputBytes,
-      limitsHit,
+      limitsHit: hit,
       survivors: result?.survivors ?? [],
       modules: result?.modules ?? [],
       installed: result?.installed ?? [],
@@ -382,7 +384,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
               topLevel: result.distribution.top_level,
             },
       timings: _phaseTimings(part, result?.timings, afterMs),
-      ..._phaseStatus(phase, part.spawnError, limitsHit, parsed, ecosystem),
+      ..._phaseStatus(phase, part.spawnError, hit, parsed, ecosystem),
     };
   }
 
@@ -456,7 +458,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
           const install = phaseRun(
             'install',
             { ...first, exitCode: parsed.value.exit_code, signal: null, spawnError: null },
-            [...installLimits],
+            installLimits,
             parsed,
             0,
             ecosystem,
@@ -472,8 +474,11 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       const firstParsed = parseRunnerResult(launched.first.result);
       const { second } = launched;
       if (second === null || between === null || installLimits === null) {
-        // No import phase: the launch was the install phase alone (as runPhase('install') would be).
-        const limitsHit = await limitsOf(launched.first, launched.outputExceeded, before, after, disk.take());
+        // No import phase: the launch was the install phase alone (as runPhase('install') would be);
+        // its limits were read at the boundary when there was one (the disk flag was taken there).
+        const limitsHit =
+          installLimits ??
+          (await limitsOf(launched.first, launched.outputExceeded, before, after, disk.take()));
         const code = launched.exitCode ?? null;
         return {
           install: phaseRun(

@@ -102,16 +102,6 @@ class PartCollector {
   }
 }
 
-/** Resolves when the stream has ended or closed (or at once when there is none). */
-function _ended(stream: Readable | Writable | null | undefined): Promise<void> {
-  if (stream === null || stream === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', resolve);
-  });
-}
-
 interface LaunchOptions {
   timeoutMs: number;
   outputLimitBytes: number;
